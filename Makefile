@@ -1,0 +1,83 @@
+# teslahome: every command a user types. `make help` lists them.
+
+PROXY_PORT   ?= 8080
+WALLBOX_PORT ?= 5000
+WEB_PORT     ?= 8081
+DATA_DIR     ?= data
+CERTS_DIR    ?= certs
+ARGS         ?=
+
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# mitmproxy 12 needs Python 3.12+. The first candidate that runs and is new enough wins;
+# pyenv shims for versions that are not activated fail the check and are skipped.
+PYENV_ROOTS := $(HOME)/.pyenv $(PYENV_ROOT) /root/.pyenv
+PYTHON_CANDIDATES := $(PYTHON) python3.14 python3.13 python3.12 python3 \
+	$(foreach v,3.14 3.13 3.12,$(wildcard $(addsuffix /versions/$(v)*/bin/python3,$(PYENV_ROOTS)))) \
+	$(wildcard /usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9])
+FIND_PYTHON := for c in $(PYTHON_CANDIDATES); do \
+	  if command -v "$$c" >/dev/null 2>&1 && \
+	     "$$c" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; \
+	  then echo "$$c"; exit 0; fi; done; exit 1
+
+# Listeners are declared with --mode ...@port, so a --mode in ARGS adds one instead of replacing.
+PROXY_ARGS := --set confdir=$(abspath $(CERTS_DIR)) -s addons/entry.py \
+	--mode regular@$(PROXY_PORT) \
+	--set data_dir=$(DATA_DIR)
+
+.PHONY: help install run web test lint cert wireguard clean distclean
+
+help:
+	@echo "make run      start the proxy (port $(PROXY_PORT)) and the wallbox API (port $(WALLBOX_PORT))"
+	@echo "make web      the same under mitmweb (web UI on port $(WEB_PORT))"
+	@echo "make test     run the whole test suite"
+	@echo "make cert     show the CA files and export them for an Android phone"
+	@echo "make wireguard  print the phone's WireGuard config (WG_ENDPOINT=host:port)"
+	@echo "make lint     ruff"
+	@echo "Variables: PROXY_PORT WALLBOX_PORT WEB_PORT DATA_DIR CERTS_DIR ARGS PYTHON"
+
+$(BIN)/python:
+	@py=$$($(FIND_PYTHON)) || { \
+	  echo "No Python 3.12 or newer found (tried: $(PYTHON_CANDIDATES))." >&2; \
+	  echo "Install one (Debian/Ubuntu: apt install python3.12 python3.12-venv; or pyenv install 3.13)," >&2; \
+	  echo "or point PYTHON at it: make PYTHON=/path/to/python3.12 ..." >&2; exit 1; }; \
+	echo "Creating $(VENV) with $$py ($$($$py -V))"; \
+	"$$py" -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/mitmdump $(PROXY_ARGS) $(ARGS)
+
+web: $(STAMP)
+	$(BIN)/mitmweb $(PROXY_ARGS) --set web_port=$(WEB_PORT) $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+cert: $(STAMP)
+	$(BIN)/python -m certs.export --confdir $(CERTS_DIR)
+
+# WG_ENDPOINT: the address the phone reaches this host at from mobile data (router port-forward).
+WG_ENDPOINT  ?= $(shell hostname -f 2>/dev/null || hostname):51820
+WG_ALLOWED   ?= 0.0.0.0/0
+wireguard: $(STAMP)
+	@$(BIN)/python -m certs.export --confdir $(CERTS_DIR) --wireguard $(WG_ENDPOINT) --allowed-ips $(WG_ALLOWED)
+
+clean:
+	rm -rf .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	find . -name __pycache__ -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
