@@ -1,0 +1,1 @@
+"""The aiosqlite store: schema, migrations, samples, queue and history. Nothing about HTTP."""

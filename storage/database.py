@@ -1,0 +1,200 @@
+"""The sqlite database: one writer connection with group commit, one reader.
+
+Every change is an *operation*: an async function that is handed the writer
+connection. Operations that queue up while a transaction is committing run
+together in the next one, so a burst of uploads costs one fsync instead of one
+each, and a caller resumes only once its change is on disk (synchronous=FULL).
+If an operation fails, the batch is rolled back and each of its operations is
+retried alone, so one bad change never takes its neighbours down with it.
+
+Reads that need no transaction go to a second connection, which in WAL mode
+sees the last committed state without waiting for the writer.
+"""
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.schema import SchemaError, migrate
+
+logger = logging.getLogger(__name__)
+
+type Operation[T] = Callable[[aiosqlite.Connection], Awaitable[T]]
+
+MAX_BATCH = 512
+
+
+class StorageError(Exception):
+    """The database could not take a change; nothing of it was stored."""
+
+
+def describe(error: BaseException) -> str:
+    """A reason a user can act on, for the errors sqlite gives when the disk is the problem."""
+    text = str(error)
+    if isinstance(error, sqlite3.OperationalError):
+        if "readonly" in text or "read-only" in text:
+            return f"the database is read-only ({text}): check the data directory's permissions"
+        if "disk is full" in text or "database or disk is full" in text:
+            return f"the disk is full ({text}): free space on the data directory's disk"
+        if "locked" in text:
+            return f"the database is locked by another process ({text})"
+    return text or type(error).__name__
+
+
+class Database:
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+        self.path = path
+        self.synchronous = synchronous
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._queue: asyncio.Queue[tuple[Operation[Any], asyncio.Future[Any]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.commits = 0  # transactions committed, for statistics and tests
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._writer.execute("PRAGMA journal_mode=WAL")
+            await self._writer.execute(f"PRAGMA synchronous={self.synchronous}")
+            await self._writer.execute("PRAGMA busy_timeout=5000")
+            await migrate(self._writer)
+            self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._reader.execute("PRAGMA query_only=1")
+        except (sqlite3.Error, OSError, SchemaError) as e:
+            await self._close_connections()
+            raise StorageError(f"cannot open {self.path}: {describe(e)}") from e
+        self._task = asyncio.create_task(self._run(), name="storage writer")
+
+    @property
+    def is_open(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def write[T](self, op: Operation[T]) -> T:
+        """Run `op` in a transaction; return its result once the transaction is durable."""
+        if not self.is_open:
+            raise StorageError("the database is not open")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((op, future))
+        return await future
+
+    async def read[T](self, op: Operation[T]) -> T:
+        """Run a read-only `op` against the last committed state."""
+        if self._reader is None:
+            raise StorageError("the database is not open")
+        try:
+            return await op(self._reader)
+        except sqlite3.Error as e:
+            raise StorageError(describe(e)) from e
+
+    async def rows(self, sql: str, params: Sequence[object] = ()) -> AsyncIterator[tuple[Any, ...]]:
+        """Stream a query's rows from the reader connection, for long reads such as exports."""
+        if self._reader is None:
+            raise StorageError("the database is not open")
+        async with self._reader.execute(sql, params) as cursor:
+            async for row in cursor:
+                yield tuple(row)
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._commit(batch)
+            except Exception as e:  # any failure: isolate the culprit, keep the writer alive
+                await self._rollback()
+                if len(batch) == 1:
+                    _fail(batch[0][1], e)
+                else:
+                    for item in batch:
+                        try:
+                            await self._commit([item])
+                        except Exception as single:
+                            await self._rollback()
+                            _fail(item[1], single)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _commit(self, batch: list[tuple[Operation[Any], asyncio.Future[Any]]]) -> None:
+        assert self._writer is not None
+        await self._writer.execute("BEGIN IMMEDIATE")
+        results = [await op(self._writer) for op, _ in batch]
+        await self._writer.execute("COMMIT")
+        self.commits += 1
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    async def _rollback(self) -> None:
+        try:
+            assert self._writer is not None
+            if self._writer.in_transaction:
+                await self._writer.execute("ROLLBACK")
+        except (sqlite3.Error, ValueError) as e:
+            logger.debug("rollback failed: %s", e)
+
+    def stop(self, *, wait: float = 0.0) -> list[asyncio.Future[Any]]:
+        """Close without waiting, for mitmproxy's synchronous `done` hook.
+
+        Both connections finish what they were given, then close and end their
+        threads (aiosqlite's threads are not daemons: left open, they keep the
+        process from exiting). A change not yet committed is rolled back, and its
+        caller was never told it was stored. Returns futures that resolve once
+        the connections are closed, for callers that can wait after all.
+
+        `wait` > 0 blocks up to that long for the connection threads to end: at
+        process exit the event loop closes right after `done`, and a thread that
+        finishes later cannot report back to it.
+        """
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        connections = [conn for conn in (self._writer, self._reader) if conn is not None]
+        closing = [conn.stop() for conn in connections]
+        self._writer = self._reader = None
+        if wait > 0:
+            for conn in connections:
+                thread = getattr(conn, "_thread", None)  # aiosqlite offers no public join
+                if thread is not None and thread.is_alive():
+                    thread.join(wait)
+        while not self._queue.empty():
+            _, future = self._queue.get_nowait()
+            _fail(future, StorageError("the database was closed"))
+            self._queue.task_done()
+        return [f for f in closing if f is not None]
+
+    async def close(self) -> None:
+        """Let queued changes commit, then close both connections."""
+        if self.is_open:
+            await self._queue.join()
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        await self._close_connections()
+
+    async def _close_connections(self) -> None:
+        connections = [c for c in (self._writer, self._reader) if c is not None]
+        self._writer = self._reader = None
+        for conn in connections:
+            try:
+                await conn.close()
+            except (sqlite3.Error, ValueError) as e:
+                logger.debug("closing the database: %s", e)
+
+
+def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not isinstance(error, (sqlite3.Error, StorageError)):
+        logger.error("storage operation failed", exc_info=error)
+    if future.done():
+        return
+    if isinstance(error, StorageError):
+        future.set_exception(error)
+    else:
+        future.set_exception(StorageError(describe(error)))

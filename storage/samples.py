@@ -1,0 +1,279 @@
+"""ScanMyTesla samples: the history, the newest value of every id, and the
+hand-outs to TeslaLogger.
+
+TeslaLogger takes one sample per poll, about every 5 s, while the app may
+upload several times a second; a queue served one sample per poll would fall
+behind forever. So the queue is not a list of uploads: it is the set of values
+that changed since the last hand-out. Each upload merges its values into the
+newest-value table (`latest`); a poll hands out every value newer than the
+previous hand-out, stamped with the newest upload's time, and moves the mark.
+The backlog is bounded by the number of distinct value ids (a few hundred),
+however long TeslaLogger was away. Every upload is also kept, whole, in the
+history for `history_days`.
+"""
+
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+
+import aiosqlite
+
+from storage.codec import decode_values, encode_values
+from storage.database import Database
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One upload of the app: the values that changed, at the phone's time."""
+
+    token: str
+    device_time: str  # `d` exactly as the app sent it
+    values: Mapping[int, float]
+    version: str = ""
+    skipped: tuple[int, ...] = ()  # ids sent as NaN or Infinity, dropped as TeslaLogger does
+
+
+@dataclass(frozen=True, slots=True)
+class Handout:
+    """What one TeslaLogger poll receives: the waiting values, newest per id."""
+
+    sample_id: int  # newest sample merged in
+    device_time: str  # its `d`, or a later stamp (see handout_stamp)
+    values: dict[int, float]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSample:
+    id: int
+    token: str
+    received_ms: int
+    device_time: datetime
+    version: str
+    values: dict[int, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LatestValue:
+    value: float
+    sample_id: int
+
+
+def parse_device_time(text: str) -> datetime:
+    """The app's `d`: ISO-8601, normally with microseconds and a UTC offset.
+
+    A time without offset is the proxy's local time, as TeslaLogger's
+    DateTime.Parse would read it. Raises ValueError.
+    """
+    if not 10 <= len(text) <= 40:
+        raise ValueError("not an ISO-8601 time")
+    return datetime.fromisoformat(text)
+
+
+def epoch_us(moment: datetime) -> int:
+    return (moment.astimezone(UTC) - _EPOCH) // _MICROSECOND
+
+
+def from_epoch_us(us: int, offset_min: int | None) -> datetime:
+    """Undo epoch_us: the device time in the offset the app sent (naive if none)."""
+    moment = _EPOCH + us * _MICROSECOND
+    if offset_min is None:
+        return moment.astimezone().replace(tzinfo=None)
+    return moment.astimezone(timezone(timedelta(minutes=offset_min)))
+
+
+def handout_stamp(device_time: str, last_second: int | None) -> tuple[str, int]:
+    """The `d` a hand-out carries, and its epoch second.
+
+    TeslaLogger stores each value under (time truncated to the second, id), and
+    one duplicate key fails its whole insert. A hand-out falling into the same
+    second as the previous one (two uploads of one second, polled in between)
+    is therefore stamped at the start of the next second: at most one second
+    later than the truth, instead of lost.
+    """
+    moment = parse_device_time(device_time)
+    second = epoch_us(moment) // 1_000_000
+    if last_second is None or second > last_second:
+        return device_time, second
+    later = moment.replace(microsecond=0) + timedelta(seconds=last_second + 1 - second)
+    return later.isoformat(), last_second + 1
+
+
+class SampleStore:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    async def add(self, sample: Sample, *, received_ms: int | None = None) -> int:
+        """Store `sample` durably; return its id."""
+        moment = parse_device_time(sample.device_time)
+        offset = moment.utcoffset()
+        row = (
+            received_ms if received_ms is not None else int(time.time() * 1000),
+            epoch_us(moment),
+            None if offset is None else int(offset.total_seconds() // 60),
+            sample.version,
+            encode_values(sample.values),
+        )
+
+        async def op(conn: aiosqlite.Connection) -> int:
+            return await _insert(conn, sample, row)
+
+        return await self.db.write(op)
+
+    async def has_waiting(self, token: str) -> bool:
+        """Whether TeslaLogger has values to fetch; a cheap read, no transaction."""
+
+        async def op(conn: aiosqlite.Connection) -> bool:
+            async with conn.execute(
+                "SELECT last_sample_id > handed_out_upto FROM token WHERE token = ?", (token,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            return bool(row and row[0])
+
+        return await self.db.read(op)
+
+    async def hand_out(self, token: str) -> Handout | None:
+        """Take every value that changed since the last hand-out, or None."""
+
+        async def op(conn: aiosqlite.Connection) -> Handout | None:
+            async with conn.execute(
+                "SELECT id, last_sample_id, last_device_time, handed_out_upto, handed_out_second"
+                " FROM token WHERE token = ?",
+                (token,),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            token_id, newest, device_time, upto, last_second = row
+            if newest is None or newest <= upto:
+                return None
+            async with conn.execute(
+                "SELECT value_id, value FROM latest WHERE token_id = ? AND sample_id > ?"
+                " ORDER BY value_id",
+                (token_id, upto),
+            ) as cursor:
+                values = {value_id: value async for value_id, value in cursor}
+            stamp, second = handout_stamp(device_time, last_second)
+            await conn.execute(
+                "UPDATE token SET handed_out_upto = ?, handed_out_second = ? WHERE id = ?",
+                (newest, second, token_id),
+            )
+            return Handout(newest, stamp, values)
+
+        return await self.db.write(op)
+
+    async def latest(self, token: str) -> dict[int, LatestValue]:
+        """The newest value of every id the app has sent for `token`."""
+
+        async def op(conn: aiosqlite.Connection) -> dict[int, LatestValue]:
+            async with conn.execute(
+                "SELECT value_id, value, sample_id FROM latest"
+                " JOIN token ON token.id = latest.token_id WHERE token.token = ?"
+                " ORDER BY value_id",
+                (token,),
+            ) as cursor:
+                return {vid: LatestValue(value, sid) async for vid, value, sid in cursor}
+
+        return await self.db.read(op)
+
+    async def tokens(self) -> list[str]:
+        async def op(conn: aiosqlite.Connection) -> list[str]:
+            async with conn.execute("SELECT token FROM token ORDER BY id") as cursor:
+                return [token async for (token,) in cursor]
+
+        return await self.db.read(op)
+
+    async def count(self) -> int:
+        async def op(conn: aiosqlite.Connection) -> int:
+            async with conn.execute("SELECT count(*) FROM sample") as cursor:
+                (n,) = await cursor.fetchone()  # type: ignore[misc]
+            return n
+
+        return await self.db.read(op)
+
+    async def history(
+        self,
+        *,
+        token: str | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        after_id: int = 0,
+    ) -> AsyncIterator[StoredSample]:
+        """Stored samples in arrival order, optionally by token and receive time."""
+        where = ["sample.id > ?"]
+        params: list[object] = [after_id]
+        if token is not None:
+            where.append("token.token = ?")
+            params.append(token)
+        if since_ms is not None:
+            where.append("received_ms >= ?")
+            params.append(since_ms)
+        if until_ms is not None:
+            where.append("received_ms < ?")
+            params.append(until_ms)
+        sql = (
+            "SELECT sample.id, token.token, received_ms, device_us, device_offset_min,"
+            " version, vals"
+            " FROM sample JOIN token ON token.id = sample.token_id"
+            f" WHERE {' AND '.join(where)} ORDER BY sample.id"
+        )
+        async for sid, tok, received, dev_us, offset, version, vals in self.db.rows(sql, params):
+            yield StoredSample(
+                sid, tok, received, from_epoch_us(dev_us, offset), version, decode_values(vals)
+            )
+
+    async def purge(self, before_ms: int, *, chunk: int = 5000) -> int:
+        """Delete history received before `before_ms`, oldest first, one chunk per
+        transaction so uploads are never held up for long. The newest values and
+        what TeslaLogger has not fetched yet live elsewhere and are kept."""
+        total = 0
+        while True:
+
+            async def op(conn: aiosqlite.Connection) -> int:
+                # Ids grow with arrival: looking only at the oldest `chunk` rows
+                # avoids a scan (and an index) over the whole table.
+                cursor = await conn.execute(
+                    "DELETE FROM sample WHERE id IN (SELECT id FROM sample ORDER BY id LIMIT ?)"
+                    " AND received_ms < ?",
+                    (chunk, before_ms),
+                )
+                return cursor.rowcount
+
+            deleted = await self.db.write(op)
+            total += deleted
+            if deleted < chunk:
+                return total
+
+
+async def _insert(
+    conn: aiosqlite.Connection, sample: Sample, row: tuple[int, int, int | None, str, bytes]
+) -> int:
+    received_ms = row[0]
+    async with conn.execute(
+        "INSERT INTO token (token, first_seen_ms, last_seen_ms) VALUES (?, ?, ?)"
+        " ON CONFLICT (token) DO UPDATE SET last_seen_ms = excluded.last_seen_ms RETURNING id",
+        (sample.token, received_ms, received_ms),
+    ) as cursor:
+        (token_id,) = await cursor.fetchone()  # type: ignore[misc]
+    cursor = await conn.execute(
+        "INSERT INTO sample (token_id, received_ms, device_us, device_offset_min, version, vals)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (token_id, *row),
+    )
+    sample_id = cursor.lastrowid
+    assert sample_id is not None
+    if sample.values:
+        await conn.executemany(
+            "INSERT INTO latest (token_id, value_id, value, sample_id) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (token_id, value_id)"
+            " DO UPDATE SET value = excluded.value, sample_id = excluded.sample_id",
+            [(token_id, vid, value, sample_id) for vid, value in sample.values.items()],
+        )
+        await conn.execute(
+            "UPDATE token SET last_sample_id = ?, last_device_time = ? WHERE id = ?",
+            (sample_id, sample.device_time, token_id),
+        )
+    return sample_id

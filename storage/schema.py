@@ -1,0 +1,66 @@
+"""Schema migrations, versioned with sqlite's `user_version`.
+
+Each entry of MIGRATIONS moves the schema one version up and runs in a single
+transaction together with the version bump, so a crash mid-migration leaves
+the previous version intact. Never edit a released entry: append a new one.
+"""
+
+import aiosqlite
+
+MIGRATIONS: list[str] = [
+    # 1: ScanMyTesla tokens, the sample history, and the newest value of every id.
+    """
+    CREATE TABLE token (
+        id                INTEGER PRIMARY KEY,
+        token             TEXT NOT NULL UNIQUE,
+        first_seen_ms     INTEGER NOT NULL,
+        last_seen_ms      INTEGER NOT NULL,
+        last_sample_id    INTEGER,          -- newest sample that carried values
+        last_device_time  TEXT,             -- its `d`, exactly as the app sent it
+        handed_out_upto   INTEGER NOT NULL DEFAULT 0,  -- newest sample id TeslaLogger was given
+        handed_out_second INTEGER           -- epoch second of the last hand-out's stamp
+    );
+    -- Every accepted upload. Ids grow with arrival, which retention relies on.
+    CREATE TABLE sample (
+        id                INTEGER PRIMARY KEY,
+        token_id          INTEGER NOT NULL REFERENCES token(id),
+        received_ms       INTEGER NOT NULL,
+        device_us         INTEGER NOT NULL, -- device time, UTC epoch microseconds
+        device_offset_min INTEGER,          -- its UTC offset; NULL when the app sent none
+        version           TEXT NOT NULL,
+        vals              BLOB NOT NULL     -- storage.codec
+    );
+    -- Newest value of every id per token, merged from the deltas the app sends.
+    -- Rows newer than token.handed_out_upto are what TeslaLogger has not been given yet.
+    CREATE TABLE latest (
+        token_id  INTEGER NOT NULL REFERENCES token(id),
+        value_id  INTEGER NOT NULL,
+        value     REAL NOT NULL,
+        sample_id INTEGER NOT NULL,
+        PRIMARY KEY (token_id, value_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX latest_by_sample ON latest(token_id, sample_id);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaError(Exception):
+    pass
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Bring the database to SCHEMA_VERSION; return the version it had before."""
+    async with conn.execute("PRAGMA user_version") as cursor:
+        (found,) = await cursor.fetchone()  # type: ignore[misc]
+    if found > SCHEMA_VERSION:
+        raise SchemaError(
+            f"the database has schema version {found}, newer than this program knows "
+            f"({SCHEMA_VERSION}): update teslahome or use another data directory"
+        )
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        await conn.executescript(
+            f"BEGIN IMMEDIATE; {MIGRATIONS[version - 1]}; PRAGMA user_version={version}; COMMIT;"
+        )
+    return found
