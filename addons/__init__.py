@@ -1,0 +1,1 @@
+"""mitmproxy addons of teslahome; `entry.py` registers them all."""

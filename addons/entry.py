@@ -1,0 +1,23 @@
+"""The script mitmproxy loads: `mitmdump -s addons/entry.py` (see the Makefile).
+
+Addons answer in list order: the ones that answer locally come before
+Intercept, which forwards whatever is left to the real teslalogger.de.
+"""
+
+import sys
+from pathlib import Path
+
+# Lets `mitmdump -s addons/entry.py` work from a checkout that was not pip-installed.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from addons.intercept import Intercept
+from addons.scanmytesla import ScanMyTesla
+from addons.store import Store
+
+store = Store()
+
+addons = [
+    store,
+    ScanMyTesla(store),
+    Intercept(),
+]

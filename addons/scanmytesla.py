@@ -1,0 +1,158 @@
+"""Answers teslalogger.de's ScanMyTesla endpoints from the local store.
+
+- check_token.php: `OK` for an accepted token, else `not found`.
+- insert_scanmytesla.php: decodes the upload, stores it durably, and only then
+  answers `OK`.
+- get_scanmytesla.php: hands TeslaLogger the values that changed since its
+  last poll, or exactly `not found`.
+
+A request these endpoints cannot use is answered `ERROR: <reason>` with a 4xx
+status (405 wrong method, 413 too large, 400 anything else), logged once, and
+nothing is stored; a storage failure is a 503 `ERROR: ...`, so the app or
+TeslaLogger tries again. Every other teslalogger.de path is left to the
+Intercept addon, which forwards it.
+"""
+
+import logging
+from collections.abc import Sequence
+
+from mitmproxy import ctx, exceptions, http
+
+from addons import smt_wire as wire
+from addons.intercept import is_teslalogger
+from addons.store import Store
+from storage.database import StorageError
+
+logger = logging.getLogger(__name__)
+
+_TEXT = {"Content-Type": "text/html; charset=UTF-8"}  # what the PHP original sends
+
+
+def endpoint(flow: http.HTTPFlow) -> str | None:
+    """The ScanMyTesla endpoint a flow is for, or None."""
+    if not is_teslalogger(flow.request):
+        return None
+    path = flow.request.path.partition("?")[0]
+    return path if path in wire.ENDPOINTS else None
+
+
+def answer(flow: http.HTTPFlow, status: int, body: bytes, comment: str) -> None:
+    flow.response = http.Response.make(status, body, _TEXT)
+    flow.comment = comment
+
+
+def refuse(flow: http.HTTPFlow, error: wire.WireError) -> None:
+    logger.warning(
+        "%s %s from %s refused: %s",
+        flow.request.method,
+        flow.request.path,
+        _peer(flow),
+        error.reason,
+    )
+    answer(flow, error.status, wire.error_body(error.reason), f"refused: {error.reason}")
+
+
+def _peer(flow: http.HTTPFlow) -> str:
+    address = flow.client_conn.peername
+    return address[0] if address else "?"
+
+
+class ScanMyTesla:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.allowed: frozenset[str] = frozenset()
+
+    def load(self, loader) -> None:
+        loader.add_option(
+            "smt_tokens",
+            Sequence[str],
+            [],
+            "TeslaLogger tokens accepted from ScanMyTesla and served to TeslaLogger. "
+            "Empty: any well-formed token (anyone who can reach the proxy can store data).",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "smt_tokens" in updated:
+            bad = [t for t in ctx.options.smt_tokens if not wire.TOKEN_RE.fullmatch(t)]
+            if bad:
+                raise exceptions.OptionsError(
+                    f"smt_tokens: {bad[0]!r} is not a token (1-64 letters, digits, '_', '-', '.')"
+                )
+            self.allowed = frozenset(ctx.options.smt_tokens)
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """Refuse oversized bodies. mitmproxy reads a body completely before it
+        sends any answer, so one too large to hold (declared over
+        wire.MAX_UNREAD_BODY) is cut off unread; a merely large one is read and
+        answered 413 `ERROR: ...` in `request`."""
+        if endpoint(flow) is None:
+            return
+        length = flow.request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > wire.MAX_UNREAD_BODY:
+            logger.warning(
+                "%s from %s: closed unread, a body of %s bytes is far over the %d byte limit",
+                flow.request.path,
+                _peer(flow),
+                length,
+                wire.MAX_BODY,
+            )
+            flow.kill()
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        path = endpoint(flow)
+        if path is None or flow.response is not None:
+            return
+        if flow.request.method != "POST":
+            refuse(flow, wire.WireError(f"{flow.request.method} is not allowed: use POST", 405))
+            return
+        try:
+            body = flow.request.content or b""
+        except ValueError:
+            refuse(flow, wire.WireError("the body's Content-Encoding cannot be decoded"))
+            return
+        try:
+            if path == wire.CHECK_TOKEN:
+                self._check_token(flow, body)
+            elif path == wire.INSERT:
+                await self._insert(flow, body)
+            else:
+                await self._get(flow, body)
+        except wire.WireError as e:
+            refuse(flow, e)
+        except StorageError as e:
+            logger.error("%s: storage failed: %s", path, e)
+            answer(flow, 503, wire.error_body(f"not stored, try again: {e}"), f"storage: {e}")
+
+    def _check_token(self, flow: http.HTTPFlow, body: bytes) -> None:
+        token = wire.parse_token(wire.parse_form(body))
+        if wire.token_accepted(token, self.allowed):
+            answer(flow, 200, wire.OK, f"token {token} accepted")
+        else:
+            answer(flow, 200, wire.NOT_FOUND, f"token {token} is not in smt_tokens")
+
+    async def _insert(self, flow: http.HTTPFlow, body: bytes) -> None:
+        sample = wire.decode_upload(body)
+        if not wire.token_accepted(sample.token, self.allowed):
+            raise wire.WireError(f"token {sample.token} is not accepted here", 403)
+        samples = await self.store.samples()
+        sample_id = await samples.add(sample)
+        note = f"stored sample {sample_id}: {len(sample.values)} values"
+        if sample.skipped:
+            note += f", dropped NaN/Infinity of ids {', '.join(map(str, sample.skipped))}"
+        answer(flow, 200, wire.OK, note)
+
+    async def _get(self, flow: http.HTTPFlow, body: bytes) -> None:
+        token = wire.parse_token(wire.parse_form(body))
+        samples = await self.store.samples()
+        handout = None
+        if wire.token_accepted(token, self.allowed) and await samples.has_waiting(token):
+            handout = await samples.hand_out(token)
+        if handout is None:
+            answer(flow, 200, wire.NOT_FOUND, f"nothing waiting for {token}")
+        else:
+            answer(
+                flow,
+                200,
+                wire.encode_handout(handout),
+                f"served {len(handout.values)} values up to sample {handout.sample_id}",
+            )

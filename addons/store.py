@@ -1,0 +1,106 @@
+"""Opens the database when the proxy starts, trims the history, closes it at exit."""
+
+import asyncio
+import logging
+import os
+import time
+from pathlib import Path
+
+from mitmproxy import ctx, exceptions
+
+from storage.database import Database, StorageError
+from storage.samples import SampleStore
+
+logger = logging.getLogger(__name__)
+
+DB_NAME = "teslahome.sqlite3"
+PURGE_EVERY_S = 3600.0
+
+
+class Store:
+    """Other addons get the open store through `await store.samples()`; until the
+    database is open they wait, and if it cannot be opened they get the reason."""
+
+    def __init__(self) -> None:
+        self.database: Database | None = None
+        self._opening: asyncio.Task[SampleStore] | None = None
+        self._purging: asyncio.Task[None] | None = None
+
+    def load(self, loader) -> None:
+        loader.add_option(
+            "data_dir",
+            str,
+            "data",
+            "Directory for the database and other state (created if missing).",
+        )
+        loader.add_option(
+            "smt_history_days",
+            int,
+            30,
+            "Days of ScanMyTesla history to keep (every upload, whole); 0 keeps it forever. "
+            "The newest value of every id and what TeslaLogger has not fetched are always kept.",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "data_dir" in updated:
+            path = Path(ctx.options.data_dir)
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise exceptions.OptionsError(f"data_dir {path}: {e.strerror}") from None
+            if not os.access(path, os.W_OK):
+                raise exceptions.OptionsError(f"data_dir {path} is not writable")
+            if self.database is not None and self.database.path.parent != path:
+                logger.warning("data_dir changed: restart the proxy to use %s", path)
+        if "smt_history_days" in updated and ctx.options.smt_history_days < 0:
+            raise exceptions.OptionsError("smt_history_days must be 0 (forever) or more")
+
+    def running(self) -> None:
+        self._start()
+
+    def _start(self) -> asyncio.Task[SampleStore]:
+        failed = (
+            self._opening is not None
+            and self._opening.done()
+            and (self._opening.cancelled() or self._opening.exception() is not None)
+        )
+        if self._opening is None or failed:  # a failed open is tried again on the next use
+            self._opening = asyncio.create_task(self._open(), name="open storage")
+        return self._opening
+
+    async def _open(self) -> SampleStore:
+        self.database = Database(Path(ctx.options.data_dir) / DB_NAME)
+        try:
+            await self.database.open()
+        except StorageError as e:
+            logger.error("storage unavailable: %s", e)
+            raise
+        logger.info("storage: %s", self.database.path)
+        self._purging = asyncio.create_task(self._purge_forever(), name="purge history")
+        return SampleStore(self.database)
+
+    async def samples(self) -> SampleStore:
+        """The open sample store; raises StorageError if the database cannot be opened."""
+        return await asyncio.shield(self._start())
+
+    async def _purge_forever(self) -> None:
+        samples = await self.samples()
+        while True:
+            days = ctx.options.smt_history_days
+            if days > 0:
+                try:
+                    deleted = await samples.purge(int((time.time() - days * 86400) * 1000))
+                except StorageError as e:
+                    logger.warning("could not trim the history: %s", e)
+                else:
+                    if deleted:
+                        logger.info("history: removed %d samples older than %d days", deleted, days)
+            await asyncio.sleep(PURGE_EVERY_S)
+
+    def done(self) -> None:
+        # Synchronous on purpose: an async `done` breaks mitmproxy's script reload.
+        for task in (self._purging, self._opening):
+            if task is not None and not task.done():
+                task.cancel()
+        if self.database is not None:
+            self.database.stop(wait=5.0)
