@@ -1,0 +1,90 @@
+import sqlite3
+
+import pytest
+
+from storage.database import Database, StorageError, describe
+from storage.schema import SCHEMA_VERSION
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = Database(tmp_path / "t.sqlite3")
+    await database.open()
+    yield database
+    await database.close()
+
+
+async def insert(conn, value):
+    await conn.execute(
+        "INSERT INTO token (token, first_seen_ms, last_seen_ms) VALUES (?, 0, 0)", (value,)
+    )
+    return value
+
+
+async def test_schema_is_current_and_wal(db):
+    async def op(conn):
+        async with conn.execute("PRAGMA user_version") as c:
+            version = (await c.fetchone())[0]
+        async with conn.execute("PRAGMA journal_mode") as c:
+            mode = (await c.fetchone())[0]
+        return version, mode
+
+    assert await db.read(op) == (SCHEMA_VERSION, "wal")
+
+
+async def test_a_failing_operation_fails_alone(db):
+    import asyncio
+
+    async def broken(conn):
+        await conn.execute("INSERT INTO nowhere VALUES (1)")
+
+    async def buggy(conn):
+        raise RuntimeError("a bug")
+
+    results = await asyncio.gather(
+        db.write(lambda c: insert(c, "a")),
+        db.write(broken),
+        db.write(lambda c: insert(c, "b")),
+        db.write(buggy),
+        return_exceptions=True,
+    )
+    assert results[0] == "a" and results[2] == "b"
+    assert isinstance(results[1], StorageError) and "no such table" in str(results[1])
+    assert isinstance(results[3], StorageError) and "a bug" in str(results[3])
+
+    async def tokens(conn):
+        async with conn.execute("SELECT token FROM token ORDER BY token") as c:
+            return [r[0] for r in await c.fetchall()]
+
+    assert await db.read(tokens) == ["a", "b"]
+    assert await db.write(lambda c: insert(c, "c")) == "c"  # the writer is still alive
+
+
+async def test_a_newer_schema_is_refused_with_advice(tmp_path):
+    path = tmp_path / "t.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StorageError, match="newer than this program"):
+        await Database(path).open()
+
+
+async def test_a_database_that_is_not_sqlite_is_refused(tmp_path):
+    path = tmp_path / "t.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError, match="cannot open"):
+        await Database(path).open()
+
+
+async def test_writes_after_stop_fail_clearly(db):
+    for closed in db.stop():
+        await closed
+    with pytest.raises(StorageError, match="not open"):
+        await db.write(lambda c: insert(c, "x"))
+
+
+def test_disk_errors_say_what_to_do():
+    assert "permissions" in describe(
+        sqlite3.OperationalError("attempt to write a readonly database")
+    )
+    assert "free space" in describe(sqlite3.OperationalError("database or disk is full"))

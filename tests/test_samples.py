@@ -1,0 +1,146 @@
+import asyncio
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from storage.database import Database
+from storage.samples import Sample, SampleStore, handout_stamp, parse_device_time
+
+D0 = "2025-02-09T19:33:19.697553+01:00"
+
+
+@pytest.fixture
+async def store(tmp_path):
+    db = Database(tmp_path / "t.sqlite3")
+    await db.open()
+    yield SampleStore(db)
+    await db.close()
+
+
+def sample(values, d=D0, token="tok"):
+    return Sample(token=token, device_time=d, values=values, version="1")
+
+
+async def test_nothing_waiting_for_an_unknown_token(store):
+    assert not await store.has_waiting("nobody")
+    assert await store.hand_out("nobody") is None
+
+
+async def test_one_upload_is_handed_out_once(store):
+    sid = await store.add(sample({415: 458.5, 442: -1.76}))
+    assert await store.has_waiting("tok")
+    handout = await store.hand_out("tok")
+    assert handout.sample_id == sid
+    assert handout.device_time == D0
+    assert handout.values == {415: 458.5, 442: -1.76}
+    assert not await store.has_waiting("tok")
+    assert await store.hand_out("tok") is None
+
+
+async def test_waiting_deltas_merge_newest_wins_into_one_handout(store):
+    await store.add(sample({1: 1.0, 2: 2.0}, "2025-02-09T19:33:19+01:00"))
+    await store.add(sample({2: 20.0, 3: 3.0}, "2025-02-09T19:33:20+01:00"))
+    last = await store.add(sample({3: 30.0}, "2025-02-09T19:33:21+01:00"))
+    handout = await store.hand_out("tok")
+    assert handout.values == {1: 1.0, 2: 20.0, 3: 30.0}
+    assert handout.sample_id == last
+    assert handout.device_time == "2025-02-09T19:33:21+01:00"
+
+
+async def test_backlog_is_bounded_by_distinct_ids_not_by_uploads(store):
+    for i in range(500):
+        await store.add(sample({1: float(i), 2: float(-i)}))
+    handout = await store.hand_out("tok")
+    assert handout.values == {1: 499.0, 2: -499.0}
+    assert await store.hand_out("tok") is None
+
+
+async def test_only_values_changed_since_the_last_handout_are_handed_out(store):
+    await store.add(sample({1: 1.0, 2: 2.0}, "2025-02-09T19:33:19+01:00"))
+    await store.hand_out("tok")
+    await store.add(sample({2: 5.0}, "2025-02-09T19:33:25+01:00"))
+    assert (await store.hand_out("tok")).values == {2: 5.0}
+    latest = await store.latest("tok")
+    assert {k: v.value for k, v in latest.items()} == {1: 1.0, 2: 5.0}
+
+
+async def test_tokens_are_kept_apart(store):
+    await store.add(sample({1: 1.0}, token="car1"))
+    await store.add(sample({1: 2.0}, token="car2"))
+    assert (await store.hand_out("car2")).values == {1: 2.0}
+    assert (await store.hand_out("car1")).values == {1: 1.0}
+    assert await store.tokens() == ["car1", "car2"]
+
+
+async def test_upload_without_finite_values_is_history_only(store):
+    await store.add(sample({}))
+    assert await store.count() == 1
+    assert not await store.has_waiting("tok")
+
+
+async def test_same_second_handouts_are_stamped_one_second_apart(store):
+    await store.add(sample({1: 1.0}, "2025-02-09T19:33:19.100000+01:00"))
+    first = await store.hand_out("tok")
+    await store.add(sample({1: 2.0}, "2025-02-09T19:33:19.900000+01:00"))
+    second = await store.hand_out("tok")
+    assert first.device_time == "2025-02-09T19:33:19.100000+01:00"
+    assert second.device_time == "2025-02-09T19:33:20+01:00"
+
+
+def test_stamp_is_untouched_when_the_second_is_new():
+    d = "2025-02-09T19:33:19.5+01:00"
+    stamp, second = handout_stamp(d, None)
+    assert (stamp, second) == (d, int(parse_device_time(d).timestamp()))
+    assert handout_stamp(d, second - 1) == (d, second)
+
+
+def test_stamp_moves_past_every_second_already_used():
+    d = "2025-02-09T19:33:19.5+01:00"
+    used = int(parse_device_time(d).timestamp()) + 3  # a clock that went backwards
+    stamp, second = handout_stamp(d, used)
+    assert second == used + 1
+    assert parse_device_time(stamp) == datetime(
+        2025, 2, 9, 19, 33, 23, tzinfo=timezone(timedelta(hours=1))
+    )
+
+
+async def test_history_keeps_every_upload_with_its_device_time(store):
+    await store.add(sample({1: 1.0}, "2025-02-09T19:33:19.697553+01:00"), received_ms=1000)
+    await store.add(sample({2: 2.0}, "2025-02-09T18:33:20Z", token="other"), received_ms=2000)
+    rows = [s async for s in store.history()]
+    assert [r.values for r in rows] == [{1: 1.0}, {2: 2.0}]
+    assert rows[0].device_time.isoformat() == "2025-02-09T19:33:19.697553+01:00"
+    assert rows[1].device_time.utcoffset() == timedelta(0)
+    assert [r.token async for r in store.history(token="other")] == ["other"]
+    assert [r.id async for r in store.history(since_ms=1500)] == [rows[1].id]
+
+
+async def test_purge_drops_old_history_but_keeps_what_teslalogger_has_not_fetched(store):
+    now = int(time.time() * 1000)
+    for i in range(12):
+        await store.add(sample({1: float(i)}), received_ms=now - 10_000 + i)
+    await store.add(sample({2: 2.0}), received_ms=now)
+    assert await store.purge(now - 1, chunk=5) == 12
+    assert await store.count() == 1
+    assert (await store.hand_out("tok")).values == {1: 11.0, 2: 2.0}
+
+
+async def test_everything_survives_a_reopen(tmp_path):
+    db = Database(tmp_path / "t.sqlite3")
+    await db.open()
+    await SampleStore(db).add(sample({1: 1.5}))
+    for closed in db.stop():  # as mitmproxy's done hook does
+        await closed
+    db = Database(tmp_path / "t.sqlite3")
+    await db.open()
+    again = SampleStore(db)
+    assert (await again.hand_out("tok")).values == {1: 1.5}
+    await db.close()
+
+
+async def test_concurrent_uploads_share_commits_and_all_land(store):
+    ids = await asyncio.gather(*(store.add(sample({i: float(i)})) for i in range(200)))
+    assert len(set(ids)) == 200
+    assert store.db.commits < 200  # grouped
+    assert len((await store.hand_out("tok")).values) == 200
