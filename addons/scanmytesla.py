@@ -36,8 +36,15 @@ def endpoint(flow: http.HTTPFlow) -> str | None:
     return path if path in wire.ENDPOINTS else None
 
 
-def answer(flow: http.HTTPFlow, status: int, body: bytes, comment: str) -> None:
+# flow.metadata[ACTION]: what teslahome did with a flow, for marks and views:
+# "accepted"/"unknown token" (check_token), "stored", "served"/"nothing waiting"
+# (get_scanmytesla), "refused" (bad request), "storage failed".
+ACTION = "teslahome.action"
+
+
+def answer(flow: http.HTTPFlow, status: int, body: bytes, action: str, comment: str) -> None:
     flow.response = http.Response.make(status, body, _TEXT)
+    flow.metadata[ACTION] = action
     flow.comment = comment
 
 
@@ -49,7 +56,7 @@ def refuse(flow: http.HTTPFlow, error: wire.WireError) -> None:
         _peer(flow),
         error.reason,
     )
-    answer(flow, error.status, wire.error_body(error.reason), f"refused: {error.reason}")
+    answer(flow, error.status, wire.error_body(error.reason), "refused", f"refused: {error.reason}")
 
 
 def _peer(flow: http.HTTPFlow) -> str:
@@ -121,14 +128,20 @@ class ScanMyTesla:
             refuse(flow, e)
         except StorageError as e:
             logger.error("%s: storage failed: %s", path, e)
-            answer(flow, 503, wire.error_body(f"not stored, try again: {e}"), f"storage: {e}")
+            answer(
+                flow,
+                503,
+                wire.error_body(f"not stored, try again: {e}"),
+                "storage failed",
+                f"storage failed: {e}",
+            )
 
     def _check_token(self, flow: http.HTTPFlow, body: bytes) -> None:
         token = wire.parse_token(wire.parse_form(body))
         if wire.token_accepted(token, self.allowed):
-            answer(flow, 200, wire.OK, f"token {token} accepted")
+            answer(flow, 200, wire.OK, "accepted", f"token {token} accepted")
         else:
-            answer(flow, 200, wire.NOT_FOUND, f"token {token} is not in smt_tokens")
+            answer(flow, 200, wire.NOT_FOUND, "unknown token", f"token {token} not in smt_tokens")
 
     async def _insert(self, flow: http.HTTPFlow, body: bytes) -> None:
         sample = wire.decode_upload(body)
@@ -139,7 +152,7 @@ class ScanMyTesla:
         note = f"stored sample {sample_id}: {len(sample.values)} values"
         if sample.skipped:
             note += f", dropped NaN/Infinity of ids {', '.join(map(str, sample.skipped))}"
-        answer(flow, 200, wire.OK, note)
+        answer(flow, 200, wire.OK, "stored", note)
 
     async def _get(self, flow: http.HTTPFlow, body: bytes) -> None:
         token = wire.parse_token(wire.parse_form(body))
@@ -148,11 +161,12 @@ class ScanMyTesla:
         if wire.token_accepted(token, self.allowed) and await samples.has_waiting(token):
             handout = await samples.hand_out(token)
         if handout is None:
-            answer(flow, 200, wire.NOT_FOUND, f"nothing waiting for {token}")
+            answer(flow, 200, wire.NOT_FOUND, "nothing waiting", f"nothing waiting for {token}")
         else:
             answer(
                 flow,
                 200,
                 wire.encode_handout(handout),
+                "served",
                 f"served {len(handout.values)} values up to sample {handout.sample_id}",
             )

@@ -18,8 +18,9 @@ PURGE_EVERY_S = 3600.0
 
 
 class Store:
-    """Other addons get the open store through `await store.samples()`; until the
-    database is open they wait, and if it cannot be opened they get the reason."""
+    """Other addons get the open store through `await store.samples()` (or the
+    database itself through `await store.opened()`); until the database is open
+    they wait, and if it cannot be opened they get the reason."""
 
     def __init__(self) -> None:
         self.database: Database | None = None
@@ -82,6 +83,10 @@ class Store:
     async def samples(self) -> SampleStore:
         """The open sample store; raises StorageError if the database cannot be opened."""
         return await asyncio.shield(self._start())
+
+    async def opened(self) -> Database:
+        """The open database, for stores of other concerns; raises StorageError."""
+        return (await self.samples()).db
 
     async def _purge_forever(self) -> None:
         samples = await self.samples()

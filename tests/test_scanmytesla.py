@@ -6,7 +6,7 @@ from mitmproxy.test import taddons, tflow, tutils
 from support.seed import captured_requests
 
 from addons import smt_wire as wire
-from addons.scanmytesla import ScanMyTesla, endpoint
+from addons.scanmytesla import ACTION, ScanMyTesla, endpoint
 from addons.store import Store
 from storage.database import StorageError
 
@@ -45,6 +45,7 @@ async def test_upload_then_poll_in_process(addon):
     await addon.request(upload)
     assert upload.response.status_code == 200 and upload.response.content == b"OK"
     assert upload.comment.startswith("stored sample 1: 7 values")
+    assert upload.metadata[ACTION] == "stored"
 
     poll = smt_flow("/get_scanmytesla.php", b"t=ggdfghjizffc")
     await addon.request(poll)
@@ -52,6 +53,7 @@ async def test_upload_then_poll_in_process(addon):
     again = smt_flow("/get_scanmytesla.php", b"t=ggdfghjizffc")
     await addon.request(again)
     assert again.response.content == b"not found"
+    assert (poll.metadata[ACTION], again.metadata[ACTION]) == ("served", "nothing waiting")
 
 
 async def test_dropped_nan_values_are_noted_on_the_flow(addon):
