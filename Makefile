@@ -27,12 +27,13 @@ PROXY_ARGS := --set confdir=$(abspath $(CERTS_DIR)) -s addons/entry.py \
 	--mode regular@$(PROXY_PORT) \
 	--set data_dir=$(DATA_DIR)
 
-.PHONY: help install run web test lint cert wireguard clean distclean
+.PHONY: help install run web test lint status cert wireguard clean distclean
 
 help:
 	@echo "make run      start the proxy (port $(PROXY_PORT)) and the wallbox API (port $(WALLBOX_PORT))"
 	@echo "make web      the same under mitmweb (web UI on port $(WEB_PORT))"
 	@echo "make test     run the whole test suite"
+	@echo "make status   what is stored, what TeslaLogger has to fetch, the mirror's backlog"
 	@echo "make cert     show the CA files and export them for an Android phone"
 	@echo "make wireguard  print the phone's WireGuard config (WG_ENDPOINT=host:port)"
 	@echo "make lint     ruff"
@@ -65,6 +66,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+status: $(STAMP)
+	@$(BIN)/python -m storage.status --data-dir $(DATA_DIR)
 
 cert: $(STAMP)
 	$(BIN)/python -m certs.export --confdir $(CERTS_DIR)

@@ -11,13 +11,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from addons.intercept import Intercept
+from addons.mirror import Mirror
 from addons.scanmytesla import ScanMyTesla
 from addons.store import Store
 
 store = Store()
+mirror = Mirror(store)
 
 addons = [
     store,
-    ScanMyTesla(store),
+    ScanMyTesla(store, mirror),
+    mirror,
     Intercept(),
 ]

@@ -6,6 +6,13 @@
 - get_scanmytesla.php: hands TeslaLogger the values that changed since its
   last poll, or exactly `not found`.
 
+`smt_upstream` chooses how the real teslalogger.de takes part:
+- off: not at all for these endpoints;
+- mirror: each upload is also queued for upstream in the same transaction
+  (addons/mirror.py delivers it), and check_token asks upstream first;
+- passthrough: nothing is answered here; uploads are only recorded (decoded
+  into the history) once upstream has answered them.
+
 A request these endpoints cannot use is answered `ERROR: <reason>` with a 4xx
 status (405 wrong method, 413 too large, 400 anything else), logged once, and
 nothing is stored; a storage failure is a 503 `ERROR: ...`, so the app or
@@ -20,7 +27,9 @@ from mitmproxy import ctx, exceptions, http
 
 from addons import smt_wire as wire
 from addons.intercept import is_teslalogger
+from addons.mirror import Mirror
 from addons.store import Store
+from storage import outbox
 from storage.database import StorageError
 
 logger = logging.getLogger(__name__)
@@ -38,7 +47,8 @@ def endpoint(flow: http.HTTPFlow) -> str | None:
 
 # flow.metadata[ACTION]: what teslahome did with a flow, for marks and views:
 # "accepted"/"unknown token" (check_token), "stored", "served"/"nothing waiting"
-# (get_scanmytesla), "refused" (bad request), "storage failed".
+# (get_scanmytesla), "refused" (bad request), "storage failed", and in
+# passthrough mode "recorded"/"not recorded".
 ACTION = "teslahome.action"
 
 
@@ -64,9 +74,17 @@ def _peer(flow: http.HTTPFlow) -> str:
     return address[0] if address else "?"
 
 
+MODES = ("off", "mirror", "passthrough")
+
+
+def request_headers(flow: http.HTTPFlow) -> list[tuple[str, str]]:
+    return list(flow.request.headers.items(multi=True))
+
+
 class ScanMyTesla:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, mirror: Mirror) -> None:
         self.store = store
+        self.mirror = mirror
         self.allowed: frozenset[str] = frozenset()
 
     def load(self, loader) -> None:
@@ -76,6 +94,15 @@ class ScanMyTesla:
             [],
             "TeslaLogger tokens accepted from ScanMyTesla and served to TeslaLogger. "
             "Empty: any well-formed token (anyone who can reach the proxy can store data).",
+        )
+        loader.add_option(
+            "smt_upstream",
+            str,
+            "off",
+            "How the real teslalogger.de takes part in the ScanMyTesla endpoints: off (answered "
+            "here only), mirror (answered here, uploads also delivered upstream in the "
+            "background), passthrough (upstream answers; uploads are only recorded here).",
+            choices=MODES,
         )
 
     def configure(self, updated: set[str]) -> None:
@@ -107,7 +134,7 @@ class ScanMyTesla:
 
     async def request(self, flow: http.HTTPFlow) -> None:
         path = endpoint(flow)
-        if path is None or flow.response is not None:
+        if path is None or flow.response is not None or ctx.options.smt_upstream == "passthrough":
             return
         if flow.request.method != "POST":
             refuse(flow, wire.WireError(f"{flow.request.method} is not allowed: use POST", 405))
@@ -119,7 +146,7 @@ class ScanMyTesla:
             return
         try:
             if path == wire.CHECK_TOKEN:
-                self._check_token(flow, body)
+                await self._check_token(flow, body)
             elif path == wire.INSERT:
                 await self._insert(flow, body)
             else:
@@ -136,8 +163,18 @@ class ScanMyTesla:
                 f"storage failed: {e}",
             )
 
-    def _check_token(self, flow: http.HTTPFlow, body: bytes) -> None:
+    async def _check_token(self, flow: http.HTTPFlow, body: bytes) -> None:
         token = wire.parse_token(wire.parse_form(body))
+        if self.mirror.active():
+            relayed = await self.mirror.ask_check_token(
+                request_headers(flow), flow.request.raw_content or b""
+            )
+            if relayed is not None:
+                action = "accepted" if relayed == wire.OK else "unknown token"
+                answer(
+                    flow, 200, relayed, action, f"token {token}: upstream says {relayed.decode()}"
+                )
+                return
         if wire.token_accepted(token, self.allowed):
             answer(flow, 200, wire.OK, "accepted", f"token {token} accepted")
         else:
@@ -148,8 +185,22 @@ class ScanMyTesla:
         if not wire.token_accepted(sample.token, self.allowed):
             raise wire.WireError(f"token {sample.token} is not accepted here", 403)
         samples = await self.store.samples()
-        sample_id = await samples.add(sample)
+        mirrored = self.mirror.active()
+        also = None
+        if mirrored:
+            headers, raw = request_headers(flow), flow.request.raw_content or b""
+
+            async def also(conn, sample_id: int) -> None:
+                await outbox.enqueue(
+                    conn, sample_id=sample_id, path=wire.INSERT, headers=headers, body=raw
+                )
+
+        sample_id = await samples.add(sample, also=also)
+        if mirrored:
+            self.mirror.wake()
         note = f"stored sample {sample_id}: {len(sample.values)} values"
+        if mirrored:
+            note += ", queued for teslalogger.de"
         if sample.skipped:
             note += f", dropped NaN/Infinity of ids {', '.join(map(str, sample.skipped))}"
         answer(flow, 200, wire.OK, "stored", note)
@@ -169,4 +220,28 @@ class ScanMyTesla:
                 wire.encode_handout(handout),
                 "served",
                 f"served {len(handout.values)} values up to sample {handout.sample_id}",
+            )
+
+    async def response(self, flow: http.HTTPFlow) -> None:
+        """Passthrough mode: record what the phone uploaded, once upstream answered."""
+        if ctx.options.smt_upstream != "passthrough" or endpoint(flow) != wire.INSERT:
+            return
+        if flow.metadata.get(ACTION) is not None or flow.response is None:
+            return
+        try:
+            sample = wire.decode_upload(flow.request.content or b"")
+            sample_id = await (await self.store.samples()).add(sample)
+        except (wire.WireError, ValueError) as e:
+            reason = e.reason if isinstance(e, wire.WireError) else str(e)
+            flow.metadata[ACTION] = "not recorded"
+            flow.comment = f"passed through, not recorded: {reason}"
+        except StorageError as e:
+            logger.error("passthrough: could not record an upload: %s", e)
+            flow.metadata[ACTION] = "not recorded"
+            flow.comment = f"passed through, not recorded: {e}"
+        else:
+            flow.metadata[ACTION] = "recorded"
+            flow.comment = (
+                f"passed through (upstream answered {flow.response.status_code}), "
+                f"recorded as sample {sample_id}: {len(sample.values)} values"
             )

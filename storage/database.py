@@ -20,7 +20,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.schema import SchemaError, migrate
+from storage.schema import SCHEMA_VERSION, SchemaError, migrate
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +47,11 @@ def describe(error: BaseException) -> str:
 
 
 class Database:
-    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+    def __init__(self, path: Path, *, synchronous: str = "FULL", read_only: bool = False) -> None:
+        """`read_only`: only the reader, for tools that inspect a running proxy's data."""
         self.path = path
         self.synchronous = synchronous
+        self.read_only = read_only
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._queue: asyncio.Queue[tuple[Operation[Any], asyncio.Future[Any]]] = asyncio.Queue()
@@ -57,6 +59,9 @@ class Database:
         self.commits = 0  # transactions committed, for statistics and tests
 
     async def open(self) -> None:
+        if self.read_only:
+            await self._open_reader_only()
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._writer = await aiosqlite.connect(self.path, isolation_level=None)
@@ -70,6 +75,23 @@ class Database:
             await self._close_connections()
             raise StorageError(f"cannot open {self.path}: {describe(e)}") from e
         self._task = asyncio.create_task(self._run(), name="storage writer")
+
+    async def _open_reader_only(self) -> None:
+        try:
+            self._reader = await aiosqlite.connect(
+                f"file:{self.path}?mode=ro", uri=True, isolation_level=None
+            )
+            async with self._reader.execute("PRAGMA user_version") as cursor:
+                (version,) = await cursor.fetchone()  # type: ignore[misc]
+        except sqlite3.Error as e:
+            await self._close_connections()
+            raise StorageError(f"cannot open {self.path}: {describe(e)}") from e
+        if version != SCHEMA_VERSION:
+            await self._close_connections()
+            raise StorageError(
+                f"{self.path} has schema version {version}, this program reads {SCHEMA_VERSION}: "
+                "start the proxy once to migrate it, or update teslahome"
+            )
 
     @property
     def is_open(self) -> bool:

@@ -13,7 +13,7 @@ history for `history_days`.
 """
 
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -106,8 +106,15 @@ class SampleStore:
     def __init__(self, database: Database) -> None:
         self.db = database
 
-    async def add(self, sample: Sample, *, received_ms: int | None = None) -> int:
-        """Store `sample` durably; return its id."""
+    async def add(
+        self,
+        sample: Sample,
+        *,
+        received_ms: int | None = None,
+        also: Callable[[aiosqlite.Connection, int], Awaitable[object]] | None = None,
+    ) -> int:
+        """Store `sample` durably; return its id. `also(conn, sample_id)` runs in
+        the same transaction, for changes that must land together with it."""
         moment = parse_device_time(sample.device_time)
         offset = moment.utcoffset()
         row = (
@@ -119,7 +126,10 @@ class SampleStore:
         )
 
         async def op(conn: aiosqlite.Connection) -> int:
-            return await _insert(conn, sample, row)
+            sample_id = await _insert(conn, sample, row)
+            if also is not None:
+                await also(conn, sample_id)
+            return sample_id
 
         return await self.db.write(op)
 

@@ -41,6 +41,26 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX latest_by_sample ON latest(token_id, sample_id);
     """,
+    # 2: uploads waiting to be mirrored to the real teslalogger.de, exactly as received.
+    """
+    CREATE TABLE outbox (
+        id         INTEGER PRIMARY KEY,   -- delivery order
+        sample_id  INTEGER,               -- the local copy in `sample`
+        created_ms INTEGER NOT NULL,
+        path       TEXT NOT NULL,
+        headers    TEXT NOT NULL,         -- JSON [[name, value], ...] as the phone sent them
+        body       BLOB NOT NULL,         -- byte for byte as the phone sent it
+        rejected   TEXT                   -- upstream's final "no"; kept for inspection only
+    );
+    CREATE INDEX outbox_waiting ON outbox(id) WHERE rejected IS NULL;
+    CREATE TABLE upstream_status (
+        id                INTEGER PRIMARY KEY CHECK (id = 1),
+        last_delivered_ms INTEGER,
+        last_error        TEXT,
+        last_error_ms     INTEGER
+    );
+    INSERT INTO upstream_status (id) VALUES (1);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

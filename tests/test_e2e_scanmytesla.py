@@ -6,6 +6,7 @@ import ssl
 import time
 
 import pytest
+
 from support.client import ProxyClient
 from support.mitm import Mitmdump
 from support.seed import captured_requests

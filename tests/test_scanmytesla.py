@@ -3,12 +3,13 @@ from urllib.parse import quote
 import pytest
 from mitmproxy import exceptions, hooks
 from mitmproxy.test import taddons, tflow, tutils
-from support.seed import captured_requests
 
 from addons import smt_wire as wire
+from addons.mirror import Mirror
 from addons.scanmytesla import ACTION, ScanMyTesla, endpoint
 from addons.store import Store
 from storage.database import StorageError
+from support.seed import captured_requests
 
 SEED = captured_requests()["/insert_scanmytesla.php"].body
 
@@ -25,8 +26,8 @@ def smt_flow(path: str, body: bytes = b"", method: str = "POST", host: str = "te
 @pytest.fixture
 def addon(tmp_path):
     store = Store()
-    smt = ScanMyTesla(store)
-    with taddons.context(store, smt) as tctx:
+    smt = ScanMyTesla(store, Mirror(store))
+    with taddons.context(store, smt, smt.mirror) as tctx:
         tctx.master.addons.invoke_addon_sync(store, hooks.ConfigureHook(set(tctx.options.keys())))
         tctx.configure(store, data_dir=str(tmp_path / "data"))
         yield smt
@@ -104,7 +105,7 @@ def test_a_body_too_large_to_read_is_cut_off(addon):
 
 def test_bad_token_option_is_refused():
     store = Store()
-    smt = ScanMyTesla(store)
+    smt = ScanMyTesla(store, Mirror(store))
     with taddons.context(store, smt) as tctx:
         with pytest.raises(exceptions.OptionsError, match="smt_tokens"):
             tctx.configure(smt, smt_tokens=["ok", "not ok"])

@@ -2,10 +2,10 @@ import json
 from urllib.parse import quote
 
 import pytest
-from support.seed import captured_requests
 
 from addons import smt_wire as wire
 from storage.samples import Handout
+from support.seed import captured_requests
 
 SEED = captured_requests()["/insert_scanmytesla.php"].body
 SEED_VALUES = {

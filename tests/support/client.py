@@ -74,6 +74,12 @@ class ProxyClient:
             sock.sendall(raw)
             return read_reply(sock)
 
+    def exchange_raw(self, raw: bytes, *, host: str = "teslalogger.de", port: int = 443) -> bytes:
+        """Send `raw` over TLS and return the response's raw bytes."""
+        with self.connect(host, port, True) as sock:
+            sock.sendall(raw)
+            return read_raw_reply(sock)
+
     def post(
         self,
         path: str,
@@ -102,6 +108,28 @@ class ProxyClient:
         head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields.items())
         port = port if port is not None else (443 if tls else 80)
         return self.send(head.encode() + b"\r\n" + body, host=host, port=port, tls=tls)
+
+
+def read_raw_reply(sock: socket.socket) -> bytes:
+    """The response exactly as it came off the wire (Content-Length framed)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
 
 
 def read_reply(sock: socket.socket) -> Reply:

@@ -43,15 +43,22 @@ type Responder = Callable[[RawRequest], bytes]
 
 
 class FakeUpstream:
-    def __init__(self, responder: Responder | None = None, tls: ssl.SSLContext | None = None):
+    def __init__(
+        self,
+        responder: Responder | None = None,
+        tls: ssl.SSLContext | None = None,
+        port: int = 0,
+    ):
+        """`port`: reuse a port, e.g. to bring a server "back" after an outage."""
         self.responder: Responder = responder or (lambda _: plain_answer(b"OK"))
         self.tls = tls
         self.requests: list[RawRequest] = []
         self.sni: list[str | None] = []
-        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock = socket.create_server(("127.0.0.1", port))
         self.port = self._sock.getsockname()[1]
         self._lock = threading.Lock()
         self._closed = False
+        self._connections: set[socket.socket] = set()
         if tls is not None:
             tls.sni_callback = self._remember_sni
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -73,6 +80,8 @@ class FakeUpstream:
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._connections.add(conn)
         try:
             if self.tls is not None:
                 conn = self.tls.wrap_socket(conn, server_side=True)
@@ -100,8 +109,23 @@ class FakeUpstream:
         except (OSError, ssl.SSLError):
             return
         finally:
+            with self._lock:
+                self._connections.discard(conn)
             conn.close()
 
     def close(self) -> None:
+        """Stop like a crashed server: the listener and every open connection go."""
         self._closed = True
+        with self._lock:
+            connections = [self._sock, *self._connections]
+        for sock in connections:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self._sock.close()
+        self._thread.join(5)
+
+    def bodies(self, path: str) -> list[bytes]:
+        with self._lock:
+            return [r.body for r in self.requests if r.path == path]

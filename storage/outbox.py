@@ -1,0 +1,131 @@
+"""Uploads waiting for the real teslalogger.de (mirror mode), in arrival order.
+
+An upload enters the outbox in the same transaction that stores it locally, so
+the phone's `OK` means both; it leaves only once upstream has accepted it
+(or refused it for good, when it stays for inspection, marked `rejected`).
+"""
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Parcel:
+    id: int
+    sample_id: int | None
+    created_ms: int
+    path: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStatus:
+    waiting: int
+    rejected: int
+    oldest_waiting_ms: int | None
+    last_delivered_ms: int | None
+    last_error: str | None
+    last_error_ms: int | None
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+async def enqueue(
+    conn: aiosqlite.Connection,
+    *,
+    sample_id: int | None,
+    path: str,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    created_ms: int | None = None,
+) -> int:
+    """Add a parcel inside the caller's transaction (see SampleStore.add's `also`)."""
+    cursor = await conn.execute(
+        "INSERT INTO outbox (sample_id, created_ms, path, headers, body) VALUES (?, ?, ?, ?, ?)",
+        (
+            sample_id,
+            created_ms if created_ms is not None else _now_ms(),
+            path,
+            json.dumps([list(h) for h in headers]),
+            body,
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+class Outbox:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    async def next(self, limit: int = 100) -> list[Parcel]:
+        """The oldest waiting parcels, in delivery order."""
+
+        async def op(conn: aiosqlite.Connection) -> list[Parcel]:
+            async with conn.execute(
+                "SELECT id, sample_id, created_ms, path, headers, body FROM outbox"
+                " WHERE rejected IS NULL ORDER BY id LIMIT ?",
+                (limit,),
+            ) as cursor:
+                return [
+                    Parcel(pid, sid, created, path, [tuple(h) for h in json.loads(headers)], body)
+                    async for pid, sid, created, path, headers, body in cursor
+                ]
+
+        return await self.db.read(op)
+
+    async def delivered(self, parcel_id: int) -> None:
+        """Upstream accepted it: it is gone before the next delivery starts, so a
+        known success is never delivered twice."""
+
+        async def op(conn: aiosqlite.Connection) -> None:
+            await conn.execute("DELETE FROM outbox WHERE id = ?", (parcel_id,))
+            await conn.execute(
+                "UPDATE upstream_status SET last_delivered_ms = ? WHERE id = 1", (_now_ms(),)
+            )
+
+        await self.db.write(op)
+
+    async def rejected(self, parcel_id: int, reason: str) -> None:
+        async def op(conn: aiosqlite.Connection) -> None:
+            await conn.execute("UPDATE outbox SET rejected = ? WHERE id = ?", (reason, parcel_id))
+
+        await self.db.write(op)
+
+    async def failed(self, reason: str) -> None:
+        """Remember the last delivery error, for the status."""
+
+        async def op(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "UPDATE upstream_status SET last_error = ?, last_error_ms = ? WHERE id = 1",
+                (reason, _now_ms()),
+            )
+
+        await self.db.write(op)
+
+    async def status(self) -> OutboxStatus:
+        async def op(conn: aiosqlite.Connection) -> OutboxStatus:
+            async with conn.execute(
+                "SELECT count(*), min(created_ms) FROM outbox WHERE rejected IS NULL"
+            ) as cursor:
+                waiting, oldest = await cursor.fetchone()  # type: ignore[misc]
+            async with conn.execute(
+                "SELECT count(*) FROM outbox WHERE rejected IS NOT NULL"
+            ) as cursor:
+                (rejected,) = await cursor.fetchone()  # type: ignore[misc]
+            async with conn.execute(
+                "SELECT last_delivered_ms, last_error, last_error_ms FROM upstream_status"
+            ) as cursor:
+                delivered_ms, error, error_ms = await cursor.fetchone()  # type: ignore[misc]
+            return OutboxStatus(waiting, rejected, oldest, delivered_ms, error, error_ms)
+
+        return await self.db.read(op)

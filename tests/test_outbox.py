@@ -1,0 +1,67 @@
+import pytest
+
+from storage import outbox
+from storage.database import Database
+from storage.outbox import Outbox
+from storage.samples import Sample, SampleStore
+
+HEADERS = [("User-Agent", "Dalvik/2.1.0"), ("Content-Type", "application/x-www-form-urlencoded")]
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = Database(tmp_path / "t.sqlite3")
+    await database.open()
+    yield database
+    await database.close()
+
+
+def sample(n: int) -> Sample:
+    return Sample("tok", f"2025-02-09T19:33:{n:02d}+01:00", {1: float(n)})
+
+
+async def enqueue_with(db, n: int) -> int:
+    async def also(conn, sample_id):
+        await outbox.enqueue(
+            conn,
+            sample_id=sample_id,
+            path="/insert_scanmytesla.php",
+            headers=HEADERS,
+            body=b"m=%d" % n,
+        )
+
+    return await SampleStore(db).add(sample(n), also=also)
+
+
+async def test_parcels_come_out_in_arrival_order_with_their_exact_bytes(db):
+    ids = [await enqueue_with(db, n) for n in range(3)]
+    parcels = await Outbox(db).next()
+    assert [p.body for p in parcels] == [b"m=0", b"m=1", b"m=2"]
+    assert [p.sample_id for p in parcels] == ids
+    assert parcels[0].headers == HEADERS
+
+
+async def test_sample_and_parcel_land_together_or_not_at_all(db):
+    async def broken(conn, sample_id):
+        raise RuntimeError("boom")
+
+    with pytest.raises(Exception, match="boom"):
+        await SampleStore(db).add(sample(1), also=broken)
+    assert await SampleStore(db).count() == 0
+    assert await Outbox(db).next() == []
+
+
+async def test_delivered_and_rejected_parcels_leave_the_queue(db):
+    for n in range(3):
+        await enqueue_with(db, n)
+    box = Outbox(db)
+    first, second, third = await box.next()
+    await box.delivered(first.id)
+    await box.rejected(second.id, "ERROR: nope")
+    await box.failed("no answer: refused")
+    assert [p.id for p in await box.next()] == [third.id]
+    status = await box.status()
+    assert (status.waiting, status.rejected) == (1, 1)
+    assert status.last_error == "no answer: refused"
+    assert status.last_delivered_ms is not None
+    assert status.oldest_waiting_ms is not None
