@@ -23,6 +23,9 @@ import aiosqlite
 from storage.schema import SCHEMA_VERSION, SchemaError, migrate
 
 logger = logging.getLogger(__name__)
+# aiosqlite logs two debug records per statement; under mitmproxy, whose root
+# logger passes DEBUG on to every addon, that alone doubled the CPU an upload costs.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 type Operation[T] = Callable[[aiosqlite.Connection], Awaitable[T]]
 

@@ -20,9 +20,10 @@ MIGRATIONS: list[str] = [
         handed_out_upto   INTEGER NOT NULL DEFAULT 0,  -- newest sample id TeslaLogger was given
         handed_out_second INTEGER           -- epoch second of the last hand-out's stamp
     );
-    -- Every accepted upload. Ids grow with arrival, which retention relies on.
+    -- Every accepted upload. Ids only ever grow (AUTOINCREMENT: never reused after
+    -- the history is trimmed), which the hand-out marks and retention rely on.
     CREATE TABLE sample (
-        id                INTEGER PRIMARY KEY,
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
         token_id          INTEGER NOT NULL REFERENCES token(id),
         received_ms       INTEGER NOT NULL,
         device_us         INTEGER NOT NULL, -- device time, UTC epoch microseconds

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from storage.database import Database
+from storage.database import Database, StorageError
 from storage.samples import Sample, SampleStore, handout_stamp, parse_device_time
 
 D0 = "2025-02-09T19:33:19.697553+01:00"
@@ -144,3 +144,37 @@ async def test_concurrent_uploads_share_commits_and_all_land(store):
     assert len(set(ids)) == 200
     assert store.db.commits < 200  # grouped
     assert len((await store.hand_out("tok")).values) == 200
+
+
+async def test_ids_are_never_reused_after_the_history_is_emptied(tmp_path):
+    """Hand-out marks compare ids: a reused id would hide new values from TeslaLogger."""
+    path = tmp_path / "t.sqlite3"
+    db = Database(path)
+    await db.open()
+    store = SampleStore(db)
+    for n in range(3):
+        await store.add(sample({1: float(n)}), received_ms=1000 + n)
+    await store.hand_out("tok")
+    assert await store.purge(10_000) == 3
+    await db.close()
+    db = Database(path)
+    await db.open()
+    store = SampleStore(db)
+    assert await store.add(sample({1: 9.0}), received_ms=20_000) == 4
+    assert (await store.hand_out("tok")).values == {1: 9.0}
+    await db.close()
+
+
+async def test_an_upload_that_fails_does_not_take_its_batch_with_it(store):
+    async def broken(conn, sample_id):
+        raise RuntimeError("disk on fire")
+
+    first, second, third = await asyncio.gather(
+        store.add(sample({1: 1.0})),
+        store.add(sample({2: 2.0}), also=broken),
+        store.add(sample({3: 3.0})),
+        return_exceptions=True,
+    )
+    assert isinstance(second, StorageError) and "disk on fire" in str(second)
+    assert isinstance(first, int) and isinstance(third, int)
+    assert (await store.hand_out("tok")).values == {1: 1.0, 3: 3.0}
