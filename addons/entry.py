@@ -1,7 +1,7 @@
 """The script mitmproxy loads: `mitmdump -s addons/entry.py` (see the Makefile).
 
 Addons answer in list order: the ones that answer locally come before
-Intercept, which forwards whatever is left to the real teslalogger.de.
+TeslaloggerIntercept, which forwards whatever is left to the real teslalogger.de.
 """
 
 import sys
@@ -10,7 +10,7 @@ from pathlib import Path
 # Lets `mitmdump -s addons/entry.py` work from a checkout that was not pip-installed.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from addons.intercept import Intercept
+from addons.intercept import TeslaloggerIntercept
 from addons.mirror import Mirror
 from addons.scanmytesla import ScanMyTesla
 from addons.store import Store
@@ -22,5 +22,5 @@ addons = [
     store,
     ScanMyTesla(store, mirror),
     mirror,
-    Intercept(),
+    TeslaloggerIntercept(),
 ]

@@ -124,7 +124,9 @@ def listen_ports(modes: list[str]) -> set[int]:
     return ports
 
 
-class Intercept:
+class TeslaloggerIntercept:
+    """(Not named Intercept: mitmweb has a built-in addon of that name.)"""
+
     def __init__(self) -> None:
         self.upstream = Upstream.parse("https://" + HOST)
         self._resolved: dict[str, tuple[float, list[str]]] = {}

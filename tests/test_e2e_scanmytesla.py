@@ -248,3 +248,19 @@ def test_passthrough_client_keeps_the_real_certificate_and_its_polls_are_answere
     finally:
         real.close()
     assert real.sni == ["teslalogger.de"]
+
+
+def test_the_addons_also_load_under_mitmweb(tmp_path, confdir, upstream):
+    """mitmweb has more built-in addons than mitmdump (intercept, view, ...): no name clashes."""
+    from support.ports import free_port
+
+    web = Mitmdump(
+        tmp_path,
+        confdir,
+        {"smt_upstream_url": upstream.url},
+        tool="mitmweb",
+        extra_args=["--set", f"web_port={free_port()}", "--set", "web_open_browser=false"],
+    )
+    with web:
+        client = ProxyClient(web.port, web.ca_file)
+        assert client.post("/check_token.php", "t=abc").body == b"OK"

@@ -7,7 +7,7 @@ from mitmproxy.test import taddons, tflow, tutils
 
 from addons.intercept import (
     ALLOW_PATTERN,
-    Intercept,
+    TeslaloggerIntercept,
     Upstream,
     client_in,
     is_local_address,
@@ -60,7 +60,7 @@ def test_upstream_url(url, expected):
     ["teslalogger.de", "ftp://x", "https://", "https://x/path", "https://x?q", "http://x:99999"],
 )
 def test_bad_upstream_url_is_an_option_error(url):
-    addon = Intercept()
+    addon = TeslaloggerIntercept()
     with taddons.context(addon) as tctx:
         with pytest.raises(exceptions.OptionsError, match="smt_upstream_url"):
             tctx.configure(addon, smt_upstream_url=url)
@@ -72,7 +72,7 @@ def configure_all(tctx, addon):
 
 
 def test_only_teslalogger_is_intercepted_and_connections_are_lazy():
-    addon = Intercept()
+    addon = TeslaloggerIntercept()
     with taddons.context(Proxyserver(), addon) as tctx:
         configure_all(tctx, addon)
         assert tctx.options.allow_hosts == [ALLOW_PATTERN]
@@ -80,7 +80,7 @@ def test_only_teslalogger_is_intercepted_and_connections_are_lazy():
 
 
 def test_a_users_own_host_rules_are_left_alone():
-    addon = Intercept()
+    addon = TeslaloggerIntercept()
     with taddons.context(Proxyserver(), addon) as tctx:
         tctx.options.update(allow_hosts=[], ignore_hosts=["^example"], smt_intercept_only=False)
         tctx.configure(addon, smt_intercept_only=True)
@@ -88,7 +88,7 @@ def test_a_users_own_host_rules_are_left_alone():
 
 
 def test_intercept_only_can_be_switched_off():
-    addon = Intercept()
+    addon = TeslaloggerIntercept()
     with taddons.context(Proxyserver(), addon) as tctx:
         tctx.configure(addon, smt_intercept_only=False)
         tctx.options.update(allow_hosts=[], connection_strategy="eager")
@@ -97,7 +97,7 @@ def test_intercept_only_can_be_switched_off():
 
 
 def test_forwarded_request_keeps_its_host_header():
-    addon = Intercept()
+    addon = TeslaloggerIntercept()
     with taddons.context(addon) as tctx:
         tctx.configure(addon, smt_upstream_url="http://127.0.0.1:9")
         flow = tflow.tflow(req=tutils.treq(host="teslalogger.de", port=443, scheme=b"https"))
@@ -112,7 +112,7 @@ def test_forwarded_request_keeps_its_host_header():
 
 
 def test_request_already_bound_for_upstream_is_untouched():
-    addon = Intercept()
+    addon = TeslaloggerIntercept()
     with taddons.context(addon):
         flow = tflow.tflow(req=tutils.treq(host="teslalogger.de", port=443, scheme=b"https"))
         before = flow.request.get_state()
@@ -121,7 +121,7 @@ def test_request_already_bound_for_upstream_is_untouched():
 
 
 def test_answered_and_foreign_flows_are_not_routed():
-    addon = Intercept()
+    addon = TeslaloggerIntercept()
     with taddons.context(addon) as tctx:
         tctx.configure(addon, smt_upstream_url="http://127.0.0.1:9")
         answered = tflow.tflow(resp=True)
@@ -134,7 +134,7 @@ def test_answered_and_foreign_flows_are_not_routed():
 
 
 async def test_ip_upstream_gets_teslalogger_as_sni():
-    addon = Intercept()
+    addon = TeslaloggerIntercept()
     with taddons.context(addon) as tctx:
         tctx.configure(addon, smt_upstream_url="https://192.0.2.7")
         server = Server(address=("192.0.2.7", 443))
@@ -165,7 +165,7 @@ def test_passthrough_client_networks():
 
 
 def test_bad_passthrough_client_is_an_option_error():
-    addon = Intercept()
+    addon = TeslaloggerIntercept()
     with taddons.context(addon) as tctx:
         with pytest.raises(exceptions.OptionsError, match="smt_tls_passthrough_clients"):
             tctx.configure(addon, smt_tls_passthrough_clients=["300.1.1.1"])
