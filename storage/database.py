@@ -60,6 +60,7 @@ class Database:
         self._queue: asyncio.Queue[tuple[Operation[Any], asyncio.Future[Any]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.commits = 0  # transactions committed, for statistics and tests
+        self._was_read_only = False
 
     async def open(self) -> None:
         if self.read_only:
@@ -67,10 +68,7 @@ class Database:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._writer = await aiosqlite.connect(self.path, isolation_level=None)
-            await self._writer.execute("PRAGMA journal_mode=WAL")
-            await self._writer.execute(f"PRAGMA synchronous={self.synchronous}")
-            await self._writer.execute("PRAGMA busy_timeout=5000")
+            self._writer = await self._connect_writer()
             await migrate(self._writer)
             self._reader = await aiosqlite.connect(self.path, isolation_level=None)
             await self._reader.execute("PRAGMA query_only=1")
@@ -78,6 +76,22 @@ class Database:
             await self._close_connections()
             raise StorageError(f"cannot open {self.path}: {describe(e)}") from e
         self._task = asyncio.create_task(self._run(), name="storage writer")
+
+    async def _connect_writer(self) -> aiosqlite.Connection:
+        writer = await aiosqlite.connect(self.path, isolation_level=None)
+        await writer.execute("PRAGMA journal_mode=WAL")
+        await writer.execute(f"PRAGMA synchronous={self.synchronous}")
+        await writer.execute("PRAGMA busy_timeout=5000")
+        return writer
+
+    async def _reconnect_writer(self) -> None:
+        """sqlite opens a file it may not write read-only and stays that way; once
+        the file is writable again only a new connection notices."""
+        old, self._writer = self._writer, None
+        if old is not None:
+            await old.close()
+        self._writer = await self._connect_writer()
+        logger.info("storage: reopened %s after it was read-only", self.path)
 
     async def _open_reader_only(self) -> None:
         try:
@@ -133,6 +147,7 @@ class Database:
             try:
                 await self._commit(batch)
             except Exception as e:  # any failure: isolate the culprit, keep the writer alive
+                self._was_read_only = _is_read_only(e)
                 await self._rollback()
                 if len(batch) == 1:
                     _fail(batch[0][1], e)
@@ -141,6 +156,7 @@ class Database:
                         try:
                             await self._commit([item])
                         except Exception as single:
+                            self._was_read_only = _is_read_only(single)
                             await self._rollback()
                             _fail(item[1], single)
             finally:
@@ -148,6 +164,9 @@ class Database:
                     self._queue.task_done()
 
     async def _commit(self, batch: list[tuple[Operation[Any], asyncio.Future[Any]]]) -> None:
+        if self._was_read_only:
+            self._was_read_only = False
+            await self._reconnect_writer()
         assert self._writer is not None
         await self._writer.execute("BEGIN IMMEDIATE")
         results = [await op(self._writer) for op, _ in batch]
@@ -212,6 +231,10 @@ class Database:
                 await conn.close()
             except (sqlite3.Error, ValueError) as e:
                 logger.debug("closing the database: %s", e)
+
+
+def _is_read_only(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "readonly" in str(error)
 
 
 def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
