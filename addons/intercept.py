@@ -147,7 +147,8 @@ class TeslaloggerIntercept:
             True,
             "Intercept only teslalogger.de and pass TLS to every other host through "
             "untouched (sets allow_hosts, unless you set allow_hosts or ignore_hosts), "
-            "and open upstream connections lazily (connection_strategy=lazy).",
+            "open upstream connections lazily (connection_strategy=lazy), and answer "
+            "non-HTTP data in a teslalogger.de tunnel with an error (rawtcp=false).",
         )
 
         loader.add_option(
@@ -177,6 +178,10 @@ class TeslaloggerIntercept:
                 changes["allow_hosts"] = [ALLOW_PATTERN]
             if ctx.options.connection_strategy != "lazy":
                 changes["connection_strategy"] = "lazy"
+            # What is intercepted is teslalogger.de, which speaks only HTTP(S): anything
+            # else in its tunnel gets an HTTP error instead of a raw TCP relay.
+            if ctx.options.rawtcp:
+                changes["rawtcp"] = False
             if changes:
                 ctx.options.update(**changes)
 

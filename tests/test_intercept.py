@@ -77,6 +77,7 @@ def test_only_teslalogger_is_intercepted_and_connections_are_lazy():
         configure_all(tctx, addon)
         assert tctx.options.allow_hosts == [ALLOW_PATTERN]
         assert tctx.options.connection_strategy == "lazy"
+        assert tctx.options.rawtcp is False
 
 
 def test_a_users_own_host_rules_are_left_alone():
