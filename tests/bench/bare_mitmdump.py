@@ -7,7 +7,8 @@ from mitmproxy import http
 class Bare:
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.request.pretty_host == "teslalogger.de":
-            flow.response = http.Response.make(200, b"OK", {"Content-Type": "text/html"})
+            answer = b"not found" if flow.request.path == "/get_scanmytesla.php" else b"OK"
+            flow.response = http.Response.make(200, answer, {"Content-Type": "text/html"})
 
 
 addons = [Bare()]
