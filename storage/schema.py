@@ -41,6 +41,18 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX latest_by_sample ON latest(token_id, sample_id);
     """,
+    # 2: the wallbox API's intent per car: what the caller last asked for, so a
+    # target SoC below 50 % (held by the controller, not the car) survives a restart.
+    """
+    CREATE TABLE charge_intent (
+        vin        TEXT PRIMARY KEY,
+        charging   INTEGER,                 -- 1 on, 0 off, NULL never asked
+        amps       INTEGER,
+        target_soc INTEGER,                 -- 1-100; under 50 the controller stops charging
+        open_goals TEXT NOT NULL DEFAULT '', -- goals not yet met, comma-separated
+        updated_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
