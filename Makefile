@@ -25,7 +25,8 @@ FIND_PYTHON := for c in $(PYTHON_CANDIDATES); do \
 # Listeners are declared with --mode ...@port, so a --mode in ARGS adds one instead of replacing.
 PROXY_ARGS := --set confdir=$(abspath $(CERTS_DIR)) -s addons/entry.py \
 	--mode regular@$(PROXY_PORT) \
-	--set data_dir=$(DATA_DIR)
+	--set data_dir=$(DATA_DIR) \
+	--set wallbox_port=$(WALLBOX_PORT)
 
 .PHONY: help install run web test lint cert wireguard clean distclean
 

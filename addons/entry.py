@@ -13,11 +13,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from addons.intercept import Intercept
 from addons.scanmytesla import ScanMyTesla
 from addons.store import Store
+from addons.wallbox_api import WallboxApi
 
 store = Store()
 
 addons = [
     store,
     ScanMyTesla(store),
+    WallboxApi(store),
     Intercept(),
 ]

@@ -28,6 +28,7 @@ class Mitmdump:
         self.workdir = workdir
         self.confdir = confdir
         self.port = free_port()
+        self.wallbox_port = free_port()  # never the default 5000: tests run side by side
         self.data_dir = workdir / "data"
         self.options = dict(options or {})
         self.extra_args = list(extra_args or [])
@@ -49,6 +50,8 @@ class Mitmdump:
             "--mode", f"regular@{self.port}",
             "--set", "listen_host=127.0.0.1",
             "--set", f"data_dir={self.data_dir}",
+            "--set", "wallbox_host=127.0.0.1",
+            "--set", f"wallbox_port={self.wallbox_port}",
         ]  # fmt: skip
         for name, value in self.options.items():
             values = value if isinstance(value, list | tuple) else [value]
