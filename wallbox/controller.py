@@ -495,8 +495,6 @@ class CarController:
                 self.number,
                 self.intent.guard_soc,
             )
-        elif open_goal is not None:
-            open_goal.sends += 1
         for _ in range(step.repeat):
             try:
                 await self.backend.command(self.vehicle, step.command, step.value)
@@ -512,6 +510,8 @@ class CarController:
                 else:
                     raise
                 return
+        if open_goal is not None:
+            open_goal.sends += 1  # accepted; the confirming read tells whether it acted
         value = "" if step.value is None else f" {step.value}"
         logger.info("car %d: sent %s%s", self.number, step.command.value, value)
 

@@ -228,6 +228,8 @@ def next_read_in(
     """
     if car is None:
         return 0.0
+    if not car.has_charge_data:  # only the sleep state is known
+        return 0.0 if car.car_state == ONLINE else max(0.0, policy.idle_s - car.state_age(now))
     interval = policy.interval(car)
     guard = intent.guard_soc
     if car.charging and guard is not None:

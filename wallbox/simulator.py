@@ -282,7 +282,7 @@ class Fleet:
         if name == "charge_start":
             if not car.plugged_in:
                 return "disconnected"
-            if car.charging:
+            if car.charging and not car.no_power:
                 return "is_charging"
             if car.soc >= car.limit:
                 car.complete = True
