@@ -568,6 +568,11 @@ class CarController:
     async def _look(self) -> None:
         """The idle check: ask a sleeping (or never seen) car only whether it still sleeps."""
         started = self.clock.now()
+        fed = self.feed.fresh(self.vehicle.vin, started) if self.feed else None
+        if fed is not None:  # healthy telemetry: no API call at all
+            self._take(fed)
+            self._changed()
+            return
         try:
             car = self.car
             if car is None or car.car_state != ONLINE:
