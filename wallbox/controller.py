@@ -518,12 +518,12 @@ class CarController:
     async def _ensure_awake(self) -> None:
         car = self.car
         now = self.clock.now()
-        if (
-            car is not None
-            and car.car_state == ONLINE
-            and car.state_age(now) <= (self.settings.awake_trust_s)
-        ):
-            return
+        if car is not None and car.car_state == ONLINE:
+            trust = self.settings.awake_trust_s
+            if car.charging:  # a charging car does not sleep: its last reading vouches for it
+                trust = max(trust, self.settings.policy.interval(car) + 30.0)
+            if car.state_age(now) <= trust:
+                return
         known_asleep = (
             car is not None
             and car.car_state in (ASLEEP, OFFLINE)

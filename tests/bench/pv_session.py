@@ -80,7 +80,8 @@ async def session(args: argparse.Namespace) -> dict:
                 await get(f"/tlwb/1/set_amps?{amps}")  # the same value again most rounds
                 changes += amps != last
                 last, rounds = amps, rounds + 1
-                await clock.sleep(args.loop)
+                # a fixed beat, like evcc's ticker: the time the calls took is not added
+                await clock.sleep(start + rounds * args.loop - clock.now())
             final = await get("/tlwb/1/status")
         await api_runner.cleanup()
         backend.close()
