@@ -6,6 +6,9 @@ WEB_PORT     ?= 8081
 DATA_DIR     ?= data
 CERTS_DIR    ?= certs
 ARGS         ?=
+TESLA_EMAIL  ?=
+SIM_PORT     ?= 5010
+DEMO_DIR     ?= data-demo
 
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -25,9 +28,10 @@ FIND_PYTHON := for c in $(PYTHON_CANDIDATES); do \
 # Listeners are declared with --mode ...@port, so a --mode in ARGS adds one instead of replacing.
 PROXY_ARGS := --set confdir=$(abspath $(CERTS_DIR)) -s addons/entry.py \
 	--mode regular@$(PROXY_PORT) \
-	--set data_dir=$(DATA_DIR)
+	--set data_dir=$(DATA_DIR) \
+	--set wallbox_port=$(WALLBOX_PORT)
 
-.PHONY: help install run web test lint status cert wireguard clean distclean
+.PHONY: help install run web test lint status cert wireguard login demo clean distclean
 
 help:
 	@echo "make run      start the proxy (port $(PROXY_PORT)) and the wallbox API (port $(WALLBOX_PORT))"
@@ -36,8 +40,10 @@ help:
 	@echo "make status   what is stored, what TeslaLogger has to fetch, the mirror's backlog"
 	@echo "make cert     show the CA files and export them for an Android phone"
 	@echo "make wireguard  print the phone's WireGuard config (WG_ENDPOINT=host:port)"
+	@echo "make login    sign in to Tesla for the wallbox API (TESLA_EMAIL=you@example.org)"
+	@echo "make demo     the wallbox API against a simulated car (port $(WALLBOX_PORT)), no Tesla needed"
 	@echo "make lint     ruff"
-	@echo "Variables: PROXY_PORT WALLBOX_PORT WEB_PORT DATA_DIR CERTS_DIR ARGS PYTHON"
+	@echo "Variables: PROXY_PORT WALLBOX_PORT WEB_PORT DATA_DIR CERTS_DIR ARGS PYTHON TESLA_EMAIL SIM_PORT"
 
 $(BIN)/python:
 	@py=$$($(FIND_PYTHON)) || { \
@@ -72,6 +78,26 @@ status: $(STAMP)
 
 cert: $(STAMP)
 	$(BIN)/python -m certs.export --confdir $(CERTS_DIR)
+
+# Tesla's sign-in, for the wallbox API: writes teslapy's token cache into DATA_DIR.
+login: $(STAMP)
+	$(BIN)/python -m wallbox.login --token-file $(DATA_DIR)/tesla_token.json \
+		$(if $(TESLA_EMAIL),--email $(TESLA_EMAIL))
+
+# The wallbox API against the car simulator, both clocks 10x faster; its own data directory.
+demo: $(STAMP)
+	@$(BIN)/python -m wallbox.simulator --port $(SIM_PORT) --time-factor 10 --asleep & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	echo "Demo: a simulated, sleeping Tesla; try (Ctrl-C ends the demo):"; \
+	echo "  curl -s localhost:$(WALLBOX_PORT)/tlwb/1/status"; \
+	echo "  curl -s 'localhost:$(WALLBOX_PORT)/tlwb/1/control?1&wait=60'"; \
+	echo "  curl -s localhost:$(WALLBOX_PORT)/tlwb/1/set_amps?8"; \
+	echo "  curl -s localhost:$(WALLBOX_PORT)/tlwb/1/set_soc?45"; \
+	echo "  curl -s localhost:$(SIM_PORT)/sim/calls     # what a real car would have been sent"; \
+	$(BIN)/mitmdump --set confdir=$(abspath $(CERTS_DIR)) -s addons/entry.py \
+		--mode regular@$(PROXY_PORT) --set data_dir=$(DEMO_DIR) \
+		--set wallbox_port=$(WALLBOX_PORT) --set tesla_api_url=http://127.0.0.1:$(SIM_PORT) \
+		--set wallbox_time_factor=10 --set wallbox_pv_location=48.1374,11.5755 $(ARGS)
 
 # WG_ENDPOINT: the address the phone reaches this host at from mobile data (router port-forward).
 WG_ENDPOINT  ?= $(shell hostname -f 2>/dev/null || hostname):51820

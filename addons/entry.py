@@ -14,6 +14,7 @@ from addons.intercept import TeslaloggerIntercept
 from addons.mirror import Mirror
 from addons.scanmytesla import ScanMyTesla
 from addons.store import Store
+from addons.wallbox_api import WallboxApi
 
 store = Store()
 mirror = Mirror(store)
@@ -22,5 +23,6 @@ addons = [
     store,
     ScanMyTesla(store, mirror),
     mirror,
+    WallboxApi(store),
     TeslaloggerIntercept(),
 ]

@@ -62,6 +62,18 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO upstream_status (id) VALUES (1);
     """,
+    # 3: the wallbox API's intent per car: what the caller last asked for, so a
+    # target SoC below 50 % (held by the controller, not the car) survives a restart.
+    """
+    CREATE TABLE charge_intent (
+        vin        TEXT PRIMARY KEY,
+        charging   INTEGER,                 -- 1 on, 0 off, NULL never asked
+        amps       INTEGER,
+        target_soc INTEGER,                 -- 1-100; under 50 the controller stops charging
+        open_goals TEXT NOT NULL DEFAULT '', -- goals not yet met, comma-separated
+        updated_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

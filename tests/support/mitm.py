@@ -30,6 +30,8 @@ class Mitmdump:
         self.port = free_port()
         self.data_dir = workdir / "data"
         self.options = dict(options or {})
+        # never the default 5000: tests run side by side
+        self.wallbox_port = int(self.options.get("wallbox_port") or free_port())
         self.extra_args = list(extra_args or [])
         self.tool = tool
         self.ready_marker = ready_marker
@@ -50,6 +52,11 @@ class Mitmdump:
             "--set", "listen_host=127.0.0.1",
             "--set", f"data_dir={self.data_dir}",
         ]  # fmt: skip
+        # mitmdump stalls when a --set repeats an option, so defaults go only where unset.
+        defaults = {"wallbox_host": "127.0.0.1", "wallbox_port": self.wallbox_port}
+        for name, value in defaults.items():
+            if name not in self.options:
+                args += ["--set", f"{name}={value}"]
         for name, value in self.options.items():
             values = value if isinstance(value, list | tuple) else [value]
             for item in values:

@@ -1,0 +1,270 @@
+"""Runs the wallbox API (wallbox/server.py) inside mitmproxy's event loop.
+
+`running` starts it as a task (the hook itself stays synchronous, so script
+reloads keep working); `done` stops it without awaiting: the listening socket
+closes at once, idle connections are closed, the controller's workers are
+cancelled and the teslapy thread is released.
+
+Nothing is sent to Tesla until there is a login (`make login`) or
+`tesla_api_url` points at a local proxy or the simulator.
+"""
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+from mitmproxy import ctx, exceptions
+
+from addons.store import Store
+from storage.database import StorageError
+from storage.intents import IntentStore
+from wallbox.clock import RealClock, ScaledClock
+from wallbox.controller import Controller, Settings
+from wallbox.geo import parse_pv_locations
+from wallbox.planner import PollPolicy
+from wallbox.security import check_secret, load_or_create_secret
+from wallbox.server import make_app
+from wallbox.teslapy_backend import OWNER_API_URL, TeslapyBackend, normalize_api_url
+from wallbox.tokens import TokenFile
+
+logger = logging.getLogger(__name__)
+
+VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$", re.IGNORECASE)
+TOKEN_FILE = "tesla_token.json"
+
+
+class WallboxApi:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.controller: Controller | None = None
+        self._runner: web.AppRunner | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._starting: asyncio.Task[None] | None = None
+
+    def load(self, loader) -> None:
+        loader.add_option(
+            "wallbox_host",
+            str,
+            "",
+            "Address the wallbox API listens on; empty: every interface, so home automation "
+            "on the LAN reaches it (other hosts need the secret).",
+        )
+        loader.add_option(
+            "wallbox_port", int, 5000, "Port of the wallbox API (TeslaLogger's port); 0: off."
+        )
+        loader.add_option(
+            "wallbox_token",
+            str,
+            "",
+            "Secret other hosts must send (Authorization: Bearer <secret>). Empty: one is "
+            "generated into data_dir/wallbox_token at the first start and printed.",
+        )
+        loader.add_option(
+            "wallbox_cars",
+            Sequence[str],
+            [],
+            "VINs in car-number order (car 1 first). Empty: the account's order.",
+        )
+        loader.add_option(
+            "wallbox_pv_location",
+            str,
+            "",
+            "Where PV charging makes sense (status 2): lat,lon[,radius_m] (radius 100 m if "
+            "left out); several separated by ';'.",
+        )
+        loader.add_option(
+            "wallbox_pv_geofences",
+            Sequence[str],
+            [],
+            "TeslaMate geofence names that count as the PV location.",
+        )
+        loader.add_option(
+            "wallbox_poll_charging",
+            int,
+            120,
+            "Seconds between reads of a charging car (without TeslaMate).",
+        )
+        loader.add_option(
+            "wallbox_poll_idle",
+            int,
+            900,
+            "Seconds between looks at an idle, unplugged or sleeping car; a sleeping car is "
+            "only asked whether it sleeps, which never wakes it.",
+        )
+        loader.add_option(
+            "wallbox_time_factor",
+            int,
+            1,
+            "Run the controller's clock this many times faster: only for `make demo` and "
+            "tests against the simulator (which then gets the same --time-factor).",
+        )
+        loader.add_option(
+            "tesla_api_url",
+            str,
+            OWNER_API_URL,
+            "The vehicle API: the Owner API, a Fleet API region host, a local "
+            "tesla-http-proxy or TeslaBleHttpProxy (http:// only for local ones: no token "
+            "is sent over http).",
+        )
+        loader.add_option(
+            "tesla_api_vin_in_path",
+            str,
+            "auto",
+            "Name cars by VIN in API paths: auto (yes everywhere but the Owner API), yes, no.",
+            choices=["auto", "yes", "no"],
+        )
+        loader.add_option(
+            "tesla_api_ca_file",
+            str,
+            "",
+            "CA file to trust for tesla_api_url (a local tesla-http-proxy's own certificate).",
+        )
+        loader.add_option(
+            "tesla_email",
+            str,
+            "",
+            "The Tesla account; may stay empty when the token file holds only one account.",
+        )
+        loader.add_option(
+            "tesla_token_file",
+            str,
+            "",
+            "teslapy's token cache (written by `make login`); empty: data_dir/tesla_token.json.",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        o = ctx.options
+        if "wallbox_port" in updated and not 0 <= o.wallbox_port <= 65535:
+            raise exceptions.OptionsError("wallbox_port must be 1..65535, or 0 to turn it off")
+        if "wallbox_token" in updated and o.wallbox_token:
+            try:
+                check_secret(o.wallbox_token)
+            except ValueError as e:
+                raise exceptions.OptionsError(str(e)) from None
+        if "wallbox_cars" in updated:
+            bad = [v for v in o.wallbox_cars if not VIN_RE.fullmatch(v)]
+            if bad:
+                raise exceptions.OptionsError(f"wallbox_cars: {bad[0]!r} is not a 17-character VIN")
+        if "wallbox_pv_location" in updated:
+            try:
+                parse_pv_locations(o.wallbox_pv_location)
+            except ValueError as e:
+                raise exceptions.OptionsError(f"wallbox_pv_location: {e}") from None
+        if "wallbox_time_factor" in updated and not 1 <= o.wallbox_time_factor <= 1000:
+            raise exceptions.OptionsError("wallbox_time_factor must be 1..1000 (1: real time)")
+        if "wallbox_poll_charging" in updated and o.wallbox_poll_charging < 30:
+            raise exceptions.OptionsError("wallbox_poll_charging must be 30 s or more")
+        if "wallbox_poll_idle" in updated and o.wallbox_poll_idle < 60:
+            raise exceptions.OptionsError("wallbox_poll_idle must be 60 s or more")
+        if "tesla_api_url" in updated:
+            try:
+                normalize_api_url(o.tesla_api_url)
+            except ValueError as e:
+                raise exceptions.OptionsError(f"tesla_api_url: {e}") from None
+        if "tesla_api_ca_file" in updated and o.tesla_api_ca_file:
+            if not Path(o.tesla_api_ca_file).is_file():
+                raise exceptions.OptionsError(
+                    f"tesla_api_ca_file {o.tesla_api_ca_file}: no such file"
+                )
+        if self.controller is not None:
+            live = {"wallbox_pv_location", "wallbox_pv_geofences"}
+            if updated & live:
+                self._apply_settings()
+            later = {n for n in updated - live if n.startswith(("wallbox_", "tesla_"))}
+            if later:
+                logger.warning("wallbox: restart the proxy to apply %s", ", ".join(sorted(later)))
+
+    def _settings(self) -> Settings:
+        o = ctx.options
+        return Settings(
+            policy=PollPolicy(charging_s=o.wallbox_poll_charging, idle_s=o.wallbox_poll_idle),
+            pv_locations=parse_pv_locations(o.wallbox_pv_location),
+            pv_geofences=frozenset(o.wallbox_pv_geofences),
+            cars=tuple(v.upper() for v in o.wallbox_cars),
+        )
+
+    def _apply_settings(self) -> None:
+        assert self.controller is not None
+        settings = self._settings()
+        self.controller.settings = settings
+        for car in self.controller.cars:
+            car.settings = settings
+
+    def running(self) -> None:
+        if ctx.options.wallbox_port == 0:
+            logger.info("wallbox API: off (wallbox_port=0)")
+            return
+        if self._starting is None:
+            self._starting = asyncio.create_task(self._start(), name="start wallbox API")
+
+    async def _start(self) -> None:
+        o = ctx.options
+        data_dir = Path(o.data_dir)
+        if o.wallbox_token:
+            secret = o.wallbox_token
+        else:
+            secret, created = await asyncio.to_thread(load_or_create_secret, data_dir)
+            if created:
+                logger.warning(
+                    "wallbox API secret (generated, stored in %s): %s",
+                    data_dir / "wallbox_token",
+                    secret,
+                )
+        token_file = Path(o.tesla_token_file) if o.tesla_token_file else data_dir / TOKEN_FILE
+        backend = TeslapyBackend(
+            o.tesla_api_url,
+            TokenFile(token_file),
+            o.tesla_email,
+            vin_path=o.tesla_api_vin_in_path,
+            ca_file=o.tesla_api_ca_file,
+        )
+        storage = None
+        try:
+            storage = IntentStore(await self.store.opened())
+        except StorageError as e:
+            logger.error("wallbox: intents will not survive a restart: %s", e)
+        factor = o.wallbox_time_factor
+        clock = RealClock() if factor == 1 else ScaledClock(factor)
+        self.controller = Controller(
+            backend, clock=clock, settings=self._settings(), storage=storage
+        )
+        runner = web.AppRunner(make_app(self.controller, secret), access_log=None)
+        await runner.setup()  # starts the controller (the app's cleanup_ctx)
+        self._runner = runner
+        host = o.wallbox_host or None
+        try:
+            assert runner.server is not None
+            self._server = await asyncio.get_running_loop().create_server(
+                runner.server, host, o.wallbox_port
+            )
+        except OSError as e:
+            logger.error(
+                "wallbox API: cannot listen on %s:%d (%s): choose another wallbox_port "
+                "(make run WALLBOX_PORT=...)",
+                o.wallbox_host or "*",
+                o.wallbox_port,
+                e.strerror or e,
+            )
+            self.controller.stop()
+            return
+        where = ", ".join(_url(s.getsockname()) for s in self._server.sockets)
+        logger.info("wallbox API listening at %s (vehicle API: %s)", where, backend.api_url)
+
+    def done(self) -> None:
+        # Synchronous on purpose (see Store.done): close what can be closed now.
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+        if self._server is not None:
+            self._server.close()
+        if self._runner is not None and self._runner.server is not None:
+            self._runner.server.pre_shutdown()  # closes idle keep-alive connections
+        if self.controller is not None:
+            self.controller.stop()
+
+
+def _url(address: tuple) -> str:
+    host, port = address[0], address[1]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

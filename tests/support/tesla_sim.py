@@ -1,0 +1,96 @@
+"""The car simulator (python -m wallbox.simulator) as a subprocess, and small HTTP helpers."""
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from support.ports import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def http(url: str, method: str = "GET", body=None, headers=None, timeout: float = 30.0):
+    """(status, parsed JSON body or text) for any answer, errors included."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            status, raw = reply.status, reply.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode(errors="replace")
+
+
+class Simulator:
+    def __init__(self, workdir: Path, *, time_factor: float = 1.0, asleep: bool = False,
+                 cars: int = 1, port: int | None = None) -> None:  # fmt: skip
+        self.port = port or free_port()
+        self.args = [
+            sys.executable, "-m", "wallbox.simulator", "--port", str(self.port),
+            "--time-factor", str(time_factor), "--cars", str(cars),
+        ] + (["--asleep"] if asleep else [])  # fmt: skip
+        self.log_path = workdir / f"simulator-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "Simulator":
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+    def __enter__(self) -> "Simulator":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- control ------------------------------------------------------------
+
+    def cars(self) -> list[dict]:
+        return http(self.url + "/sim/cars")[1]
+
+    def car(self, n: int = 1) -> dict:
+        return self.cars()[n - 1]
+
+    def patch(self, changes: dict, n: int = 1) -> dict:
+        vin = self.car(n)["vin"]
+        status, body = http(f"{self.url}/sim/cars/{vin}", "POST", changes)
+        assert status == 200, body
+        return body
+
+    def calls(self) -> dict:
+        return http(self.url + "/sim/calls")[1]
+
+    def reset_calls(self) -> None:
+        http(self.url + "/sim/calls/reset", "POST", {})
+
+
+def until(condition, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
+    """Poll `condition()` until it returns something truthy; returns that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not met within {timeout} s")
+        time.sleep(interval)

@@ -1,0 +1,58 @@
+"""`make login`: sign in to Tesla with teslapy and store the tokens for the wallbox API.
+
+    python -m wallbox.login --token-file data/tesla_token.json [--email you@example.org]
+    python -m wallbox.login --token-file ... --email ... --refresh-token <token>
+
+Interactive by default: it prints Tesla's sign-in URL; sign in in a browser, then
+paste the URL of the "Page Not Found" page it lands on. With `--refresh-token`
+(from an app such as "Auth for Tesla") it needs no browser. The file is
+teslapy's cache format, written with mode 0600; the proxy refreshes the tokens
+in it by itself from then on.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import teslapy
+
+from wallbox.tokens import TokenFile, account_email
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Sign in to Tesla and store the tokens.")
+    parser.add_argument("--token-file", required=True, type=Path)
+    parser.add_argument("--email", default="", help="the Tesla account's e-mail address")
+    parser.add_argument("--refresh-token", default="", help="use this refresh token, no browser")
+    parser.add_argument(
+        "--sso-url", default="", help="Tesla's sign-in host (https://auth.tesla.cn/ in China)"
+    )
+    args = parser.parse_args(argv)
+    tokens = TokenFile(args.token_file)
+    email = account_email(tokens.load(), args.email) or input("Tesla account e-mail: ").strip()
+    if not email:
+        print("Give the e-mail address: make login TESLA_EMAIL=you@example.org", file=sys.stderr)
+        return 2
+    tesla = teslapy.Tesla(
+        email,
+        cache_loader=tokens.load,
+        cache_dumper=tokens.save,
+        sso_base_url=args.sso_url or None,
+    )
+    try:
+        if args.refresh_token:
+            tesla.refresh_token(refresh_token=args.refresh_token)
+        else:
+            tesla.fetch_token()
+    except Exception as e:  # teslapy raises requests' and oauthlib's errors alike
+        print(f"Sign-in failed: {e}", file=sys.stderr)
+        return 1
+    finally:
+        tesla.close()
+    print(f"Tokens for {email} stored in {tokens.path} (mode 0600).")
+    print("Start the proxy (make run); the wallbox API uses them and refreshes them itself.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,268 @@
+"""What to send to a car next, and when to look at it again: pure rules.
+
+The controller keeps, per car, the caller's intent and the *goals* still open
+(charging, amps, limit, wake). `plan` compares them with the newest snapshot and
+answers: which goals are met (or cannot be), which must wait, and which
+commands to send in which order, or that it needs a fresher reading first.
+`next_read_in` decides when the car is read again without a goal open.
+
+How old a reading may be:
+- *current* (within the polling interval that applies, plus a margin): good
+  enough to say "already so, nothing to send". Polling keeps the data this
+  fresh, so a caller repeating itself costs no API call.
+- *recent* (under a minute): good enough to refuse without asking the car
+  ("not plugged in"). Older data is not trusted to say no: the car is asked.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from wallbox.backend import Command
+from wallbox.charge_state import ASLEEP, OFFLINE, ONLINE, ChargeState
+from wallbox.intent import LOW_AMPS, Intent
+from wallbox.status import limit_reached
+
+RECENT_S = 60.0
+CURRENT_MARGIN_S = 30.0
+
+
+class Goal(StrEnum):
+    CHARGING = "charging"  # start or stop, per intent.charging
+    AMPS = "amps"
+    LIMIT = "limit"
+    WAKE = "wake"  # an explicit wake_up request
+
+
+@dataclass(frozen=True, slots=True)
+class PollPolicy:
+    charging_s: float = 120.0  # read a charging car this often
+    idle_s: float = 900.0  # look at an idle, unplugged or sleeping car this often
+    min_s: float = 30.0  # never closer than this, even near a target below 50 %
+
+    def interval(self, car: ChargeState | None) -> float:
+        return self.charging_s if car is not None and car.charging else self.idle_s
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    command: Command
+    value: int | None = None
+    goal: Goal | None = None  # None: the SoC guard's own stop
+    repeat: int = 1  # amps under 5 A go twice
+
+
+@dataclass
+class Plan:
+    met: dict[Goal, str] = field(default_factory=dict)  # goal -> how (for the log)
+    failed: dict[Goal, str] = field(default_factory=dict)  # goal -> what to do
+    held: dict[Goal, str] = field(default_factory=dict)  # goal -> what it waits for
+    steps: list[Step] = field(default_factory=list)
+    read_first: bool = False  # too little known: read the car, then plan again
+    wake: bool = False  # the car must be awake (for steps, or to read before a command)
+
+    @property
+    def idle(self) -> bool:
+        return not self.steps and not self.read_first
+
+
+def is_current(car: ChargeState | None, now: float, policy: PollPolicy) -> bool:
+    return (
+        car is not None
+        and car.has_charge_data
+        and car.age(now) <= policy.interval(car) + CURRENT_MARGIN_S
+    )
+
+
+def is_recent(car: ChargeState | None, now: float) -> bool:
+    return car is not None and car.has_charge_data and car.age(now) <= RECENT_S
+
+
+def known_asleep(car: ChargeState | None, now: float, policy: PollPolicy) -> bool:
+    """The last word about the car, not older than the idle interval, was asleep/offline."""
+    return (
+        car is not None
+        and car.car_state in (ASLEEP, OFFLINE)
+        and car.state_age(now) <= policy.idle_s + CURRENT_MARGIN_S
+    )
+
+
+def plan(
+    intent: Intent,
+    goals: Iterable[Goal],
+    car: ChargeState | None,
+    now: float,
+    policy: PollPolicy = PollPolicy(),
+) -> Plan:
+    open_goals = set(goals)
+    p = Plan()
+    current = is_current(car, now, policy)
+    recent = is_recent(car, now)
+    asleep = known_asleep(car, now, policy)
+    stop: Step | None = None
+    limit_step: Step | None = None
+    amps_steps: list[Step] = []
+    start: Step | None = None
+
+    # The SoC guard: a target below 50 % is this controller's job, not the car's.
+    guard = intent.guard_soc
+    if (
+        guard is not None
+        and current
+        and car is not None
+        and car.charging
+        and car.battery_level is not None
+        and car.battery_level >= guard
+    ):
+        stop = Step(Command.CHARGE_STOP)
+        if Goal.CHARGING in open_goals and intent.charging:
+            p.met[Goal.CHARGING] = f"the target SoC {guard} % is reached"
+            open_goals.discard(Goal.CHARGING)
+
+    if Goal.WAKE in open_goals:
+        if car is not None and car.car_state == ONLINE and car.state_age(now) <= RECENT_S:
+            p.met[Goal.WAKE] = "the car is awake"
+        else:
+            p.read_first = p.wake = True
+
+    want_limit = intent.car_limit
+    if Goal.LIMIT in open_goals:
+        if want_limit is None:
+            p.met[Goal.LIMIT] = "no target SoC"
+        elif current and car is not None and car.charge_limit_soc == want_limit:
+            p.met[Goal.LIMIT] = f"the car's limit is {want_limit} %"
+        elif car is None or not car.has_charge_data:
+            p.read_first = p.wake = True
+        else:
+            limit_step = Step(Command.SET_CHARGE_LIMIT, want_limit, Goal.LIMIT)
+
+    if Goal.CHARGING in open_goals:
+        if intent.charging is None:
+            p.met[Goal.CHARGING] = "no wish"
+        elif intent.charging:
+            limit_after = want_limit if limit_step is not None else None
+            if current and car is not None and car.charging:
+                p.met[Goal.CHARGING] = "already charging"
+            elif recent and car is not None and car.plugged_in is False:
+                p.failed[Goal.CHARGING] = (
+                    "the car is not plugged in: plug it in, then ask to charge again"
+                )
+            elif current and car is not None and _full(car, guard, limit_after):
+                p.met[Goal.CHARGING] = "the limit is reached, nothing to charge"
+            elif not current:
+                p.read_first = p.wake = True
+            else:
+                start = Step(Command.CHARGE_START, goal=Goal.CHARGING)
+        else:
+            if asleep:
+                p.met[Goal.CHARGING] = "the car is asleep, so not charging"
+            elif current and car is not None and not car.charging:
+                p.met[Goal.CHARGING] = "not charging"
+            elif current:
+                stop = Step(Command.CHARGE_STOP, goal=Goal.CHARGING)
+            else:
+                p.read_first = True  # a read never wakes; asleep answers "not charging"
+
+    if Goal.AMPS in open_goals:
+        amps = intent.amps
+        charging_now = current and car is not None and car.charging
+        if amps is None:
+            p.met[Goal.AMPS] = "no amps asked for"
+        elif current and car is not None and car.charge_current_request == amps:
+            p.met[Goal.AMPS] = f"the car already asks for {amps} A"
+        elif amps < LOW_AMPS:
+            if charging_now or start is not None:
+                amps_steps.append(Step(Command.SET_CHARGING_AMPS, amps, Goal.AMPS, repeat=2))
+            else:
+                p.held[Goal.AMPS] = f"{amps} A is sent once charging runs (under 5 A only then)"
+        elif asleep and start is None and Goal.WAKE not in open_goals:
+            p.held[Goal.AMPS] = f"{amps} A is sent when the car is awake (not worth a wake-up)"
+        elif car is None or not car.has_charge_data:
+            p.read_first = True
+        else:
+            amps_steps.append(Step(Command.SET_CHARGING_AMPS, amps, Goal.AMPS))
+
+    # Order: stop first; the limit before starting (or the car answers `complete`);
+    # amps before starting, except under 5 A, which only counts while charging.
+    if stop is not None:
+        p.steps.append(stop)
+    if limit_step is not None:
+        p.steps.append(limit_step)
+    p.steps.extend(s for s in amps_steps if s.repeat == 1)
+    if start is not None:
+        p.steps.append(start)
+    p.steps.extend(s for s in amps_steps if s.repeat > 1)
+    if p.read_first:
+        p.steps.clear()  # decide again with fresh data
+    elif p.steps:
+        p.wake = True
+    return p
+
+
+def _full(car: ChargeState, guard: int | None, new_limit: int | None) -> bool:
+    if new_limit is not None:  # the limit is about to change: judge by the new one
+        soc = car.battery_level
+        return soc is not None and (soc >= new_limit or (guard is not None and soc >= guard))
+    return limit_reached(car, guard)
+
+
+def time_to_soc_s(car: ChargeState, target: int) -> float | None:
+    """Seconds until the SoC reaches `target`, from the car's own time to its limit."""
+    soc, limit, hours = car.battery_level, car.charge_limit_soc, car.time_to_full_charge
+    if soc is None or limit is None or hours is None or hours <= 0 or limit <= soc:
+        return None
+    if target <= soc:
+        return 0.0
+    return hours * 3600.0 * min(1.0, (target - soc) / (limit - soc))
+
+
+def next_read_in(
+    car: ChargeState | None, intent: Intent, now: float, policy: PollPolicy = PollPolicy()
+) -> float:
+    """Seconds until the car should be looked at again, with no goal open.
+
+    Nothing known yet: now. Charging: every `charging_s`, sooner as a target
+    below 50 % nears (never closer than `min_s`). Anything else (plugged in and
+    idle, unplugged, asleep): every `idle_s`; a sleeping car is only asked
+    whether it still sleeps, which never wakes it.
+    """
+    if car is None:
+        return 0.0
+    if not car.has_charge_data:  # only the sleep state is known
+        return 0.0 if car.car_state == ONLINE else max(0.0, policy.idle_s - car.state_age(now))
+    interval = policy.interval(car)
+    guard = intent.guard_soc
+    if car.charging and guard is not None:
+        eta = time_to_soc_s(car, guard)
+        if eta is not None:
+            interval = min(interval, max(policy.min_s, eta * 0.8))
+        else:
+            interval = min(interval, max(policy.min_s, 60.0))
+    return max(0.0, interval - car.age(now))
+
+
+MET, RETRY, FAILED = "met", "retry", "failed"
+_TRANSIENT = ("could_not_wake_buses", "vehicle_unavailable", "timeout", "busy")
+
+
+def refusal_verdict(command: Command, reason: str) -> tuple[str, str]:
+    """What a refusal (`result: false`) means for the goal: met, retry, or failed.
+
+    Several refusals say the car is already where it should be; a few are
+    passing states of the car; the rest are final and say what to do.
+    """
+    r = reason.strip().lower()
+    if command is Command.CHARGE_START:
+        if r == "is_charging":
+            return MET, "already charging"
+        if r == "complete":
+            return MET, "the limit is reached, nothing to charge"
+        if r == "disconnected":
+            return FAILED, "the car is not plugged in: plug it in, then ask to charge again"
+    if command is Command.CHARGE_STOP and r in ("not_charging", "disconnected"):
+        return MET, "not charging"
+    if command is Command.SET_CHARGE_LIMIT and r == "already_set":
+        return MET, "the car already has this limit"
+    if any(t in r for t in _TRANSIENT):
+        return RETRY, f"the car could not do {command.value} yet ({reason}); retrying"
+    return FAILED, f"the car refused {command.value}: {reason}"

@@ -1,0 +1,320 @@
+"""The wallbox HTTP API: handlers that only translate HTTP to controller calls.
+
+Endpoints (every answer is the car's whole status JSON; `/openapi.json` describes all):
+
+    GET /tlwb                                   every car's status
+    GET /tlwb/<car>/status
+    GET /tlwb/<car>/control?1|0                 start / stop charging
+    GET /tlwb/<car>/set_amps?<A>
+    GET /tlwb/<car>/set_soc?<%>
+    GET /tlwb/<car>?control=1&set_amps=16&set_soc=55
+    GET /command/<car>/charge_start | charge_stop | charge_start_stop?1|0
+        | set_charging_amps?<A> | set_charge_limit?<%> | wake_up    (TeslaLogger's paths)
+
+`<car>` is the car number (1 = the first car of the account, or of
+`wallbox_cars`) or its VIN. A value goes bare after `?` (`set_amps?16`) or named
+`value=` (`set_amps?value=16`). Any command also takes `wait=<s>` (at most 120):
+answer once the car confirmed it (200), or after that long with the action
+still under way (202). Without `wait` the answer comes at once, before any
+wake-up.
+
+Errors are JSON `{"error": "<what to do>"}`: 400 bad value, 401 secret missing,
+404 unknown car or path, 405 not GET, 409 the car refused (not plugged in),
+502 the car accepted but did not act, 503 the vehicle API is unreachable or
+not set up (with Retry-After).
+"""
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from wallbox.controller import WAIT_MAX_S, CarController, CarError, Controller, Result
+from wallbox.intent import IntentError, parse_amps, parse_soc, parse_switch
+from wallbox.openapi import openapi_document
+from wallbox.security import authorized, is_local_client
+
+logger = logging.getLogger(__name__)
+
+CONTROLLER = web.AppKey("controller", Controller)
+SECRET = web.AppKey("secret", str)
+REFUSED_CLIENTS = web.AppKey("refused_clients", set)
+
+_NO_STORE = {"Cache-Control": "no-store"}
+_MAX_REFUSED_LOGGED = 256
+
+
+class BadRequest(CarError):
+    status = 400
+
+
+# --- query strings ------------------------------------------------------------
+
+
+def parse_query(raw: str, names: frozenset[str]) -> tuple[str | None, dict[str, str]]:
+    """Split `1&wait=5` into the bare value ("1") and the named ones ({"wait": "5"}).
+
+    Unknown names and repeated ones are refused: a typo such as `set_amp=16`
+    must not be silently ignored.
+    """
+    bare: str | None = None
+    named: dict[str, str] = {}
+    try:
+        pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=False, max_num_fields=10)
+    except ValueError:
+        raise BadRequest("too many query parameters: send each one once") from None
+    for key, value in pairs:
+        if key in names:
+            if key in named:
+                raise BadRequest(f"{key} is given twice: send it once")
+            named[key] = value
+        elif value == "" and bare is None and "=" not in key:
+            bare = key
+        else:
+            allowed = ", ".join(sorted(names)) or "none"
+            raise BadRequest(f"unknown parameter {key[:40]!r}: allowed here: {allowed}")
+    return bare, named
+
+
+def _value(raw: str, what: str) -> tuple[str, float | None]:
+    """The one value of a single-value command, and its `wait`."""
+    bare, named = parse_query(raw, frozenset({"value", "wait"}))
+    if bare is not None and "value" in named:
+        raise BadRequest(f"give {what} once: either ?<value> or ?value=<value>")
+    value = bare if bare is not None else named.get("value")
+    if value is None:
+        raise BadRequest(f"{what} needs a value, e.g. ?{_EXAMPLE[what]}")
+    return value, _wait(named.get("wait"))
+
+
+_EXAMPLE = {"control": "1", "amps": "16", "soc": "80"}
+
+
+def _wait(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        wait = float(text)
+    except ValueError:
+        raise BadRequest(f"wait must be seconds, 0..{WAIT_MAX_S:.0f}, got {text[:20]!r}") from None
+    if not 0 <= wait <= WAIT_MAX_S:  # also refuses NaN
+        raise BadRequest(f"wait must be seconds, 0..{WAIT_MAX_S:.0f}, got {text[:20]!r}")
+    return wait
+
+
+def _no_value(raw: str) -> float | None:
+    bare, named = parse_query(raw, frozenset({"wait"}))
+    if bare is not None:
+        raise BadRequest(f"this command takes no value, got {bare[:20]!r}")
+    return _wait(named.get("wait"))
+
+
+# --- answers ------------------------------------------------------------------
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    retry_after: float | None = None,
+    snapshot: dict[str, Any] | None = None,
+) -> web.Response:
+    body: dict[str, Any] = {"error": message}
+    if snapshot is not None:
+        body["status"] = snapshot
+    headers = dict(_NO_STORE)
+    if retry_after is not None:
+        headers["Retry-After"] = str(max(1, round(retry_after)))
+    return web.json_response(body, status=status, headers=headers)
+
+
+def answer(result: Result, waited: bool) -> web.Response:
+    failed = [o for o in result.outcomes.values() if not o.ok]
+    if failed:
+        worst = max(failed, key=lambda o: o.status)
+        return error_response(worst.status, worst.message, snapshot=result.status)
+    status = 202 if waited and result.still_open else 200
+    return web.json_response(result.status, status=status, headers=_NO_STORE)
+
+
+# --- handlers -------------------------------------------------------------------
+
+
+def _car(request: web.Request) -> CarController:
+    return request.app[CONTROLLER].car(request.match_info["car"])
+
+
+async def list_cars(request: web.Request) -> web.Response:
+    controller = request.app[CONTROLLER]
+    controller.car("1")  # raises NotReady with the reason while the list is loading
+    return web.json_response({"cars": [car.status() for car in controller.cars]}, headers=_NO_STORE)
+
+
+async def status(request: web.Request) -> web.Response:
+    return web.json_response(_car(request).status(), headers=_NO_STORE)
+
+
+async def control(request: web.Request) -> web.Response:
+    car = _car(request)
+    value, wait = _value(request.query_string, "control")
+    return await _set(car, wait, charging=parse_switch(value))
+
+
+async def set_amps(request: web.Request) -> web.Response:
+    car = _car(request)
+    value, wait = _value(request.query_string, "amps")
+    return await _set(car, wait, amps=parse_amps(value, _car_max(car)))
+
+
+async def set_soc(request: web.Request) -> web.Response:
+    car = _car(request)
+    value, wait = _value(request.query_string, "soc")
+    return await _set(car, wait, target_soc=parse_soc(value))
+
+
+async def combined(request: web.Request) -> web.Response:
+    """`/tlwb/<car>?control=1&set_amps=16&set_soc=55`: any of them, in one go."""
+    car = _car(request)
+    bare, named = parse_query(
+        request.query_string, frozenset({"control", "set_amps", "set_soc", "wait"})
+    )
+    if bare is not None:
+        raise BadRequest(f"name the value: control=, set_amps= or set_soc=, got {bare[:20]!r}")
+    changes: dict[str, Any] = {}
+    if "control" in named:
+        changes["charging"] = parse_switch(named["control"])
+    if "set_amps" in named:
+        changes["amps"] = parse_amps(named["set_amps"], _car_max(car))
+    if "set_soc" in named:
+        changes["target_soc"] = parse_soc(named["set_soc"])
+    wait = _wait(named.get("wait"))
+    if not changes:
+        return web.json_response(car.status(), headers=_NO_STORE)
+    return await _set(car, wait, **changes)
+
+
+async def teslalogger_command(request: web.Request) -> web.Response:
+    """TeslaLogger's own `/command/<car>/<name>` paths, routed to the same controller."""
+    car = _car(request)
+    name = request.match_info["command"]
+    raw = request.query_string
+    if name == "charge_start":
+        return await _set(car, _no_value(raw), charging=True)
+    if name == "charge_stop":
+        return await _set(car, _no_value(raw), charging=False)
+    if name == "wake_up":
+        return await _set(car, _no_value(raw), wake=True)
+    if name == "charge_start_stop":
+        value, wait = _value(raw, "control")
+        return await _set(car, wait, charging=parse_switch(value))
+    if name == "set_charging_amps":
+        value, wait = _value(raw, "amps")
+        return await _set(car, wait, amps=parse_amps(value, _car_max(car)))
+    if name == "set_charge_limit":
+        value, wait = _value(raw, "soc")
+        return await _set(car, wait, target_soc=parse_soc(value))
+    raise web.HTTPNotFound()
+
+
+def _car_max(car: CarController) -> int | None:
+    return car.car.charge_current_request_max if car.car else None
+
+
+async def _set(car: CarController, wait: float | None, **changes: Any) -> web.Response:
+    result = await car.set_intent(wait=wait, **changes)
+    return answer(result, waited=bool(wait))
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+# --- middlewares ----------------------------------------------------------------
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PUBLIC_PATHS = {"/openapi.json"}
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure is JSON that says what to do; a bug is logged, never served raw."""
+    try:
+        return await handler(request)
+    except IntentError as e:
+        return _refused(request, 400, str(e))
+    except CarError as e:
+        if e.status >= 500:
+            return error_response(e.status, str(e), retry_after=e.retry_after)
+        return _refused(request, e.status, str(e))
+    except web.HTTPMethodNotAllowed as e:
+        return error_response(405, f"{request.method} is not allowed here: use {_allowed(e)}")
+    except web.HTTPNotFound:
+        return _refused(request, 404, f"no such endpoint {request.path[:80]}: see /openapi.json")
+    except web.HTTPException as e:
+        return error_response(e.status, e.reason or "request refused")
+    except Exception:
+        logger.exception("wallbox API: %s %s failed", request.method, request.path_qs[:200])
+        return error_response(500, "internal error, logged: please report it")
+
+
+def _allowed(error: web.HTTPMethodNotAllowed) -> str:
+    return ", ".join(sorted(m for m in error.allowed_methods if m != "HEAD")) or "GET"
+
+
+def _refused(request: web.Request, status: int, message: str) -> web.Response:
+    logger.info("wallbox API: %s %s: %d %s", request.method, request.path_qs[:200], status, message)
+    return error_response(status, message)
+
+
+@web.middleware
+async def require_secret(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Other hosts must present the secret; this host is trusted."""
+    if request.path in PUBLIC_PATHS or is_local_client(request.remote):
+        return await handler(request)
+    if authorized(request.headers.get("Authorization"), request.app[SECRET]):
+        return await handler(request)
+    refused = request.app[REFUSED_CLIENTS]
+    client = request.remote or "?"
+    if client not in refused and len(refused) < _MAX_REFUSED_LOGGED:
+        refused.add(client)  # once per client: a misconfigured poller must not flood the log
+        logger.warning("wallbox API: refused %s without the right secret", client)
+    response = error_response(
+        401,
+        "this host needs the wallbox secret: send `Authorization: Bearer <secret>` "
+        "(the secret is wallbox_token, or the file wallbox_token in the data directory)",
+    )
+    response.headers["WWW-Authenticate"] = 'Bearer realm="wallbox"'
+    return response
+
+
+# --- the application ------------------------------------------------------------
+
+
+def make_app(
+    controller: Controller, secret: str, *, run_controller: bool = True
+) -> web.Application:
+    """The aiohttp application; with `run_controller` it also starts and stops the controller."""
+    app = web.Application(middlewares=[errors_as_json, require_secret])
+    app[CONTROLLER] = controller
+    app[SECRET] = secret
+    app[REFUSED_CLIENTS] = set()
+    if run_controller:
+        app.cleanup_ctx.append(_controller_running)
+    app.router.add_get("/openapi.json", openapi, allow_head=False)
+    app.router.add_get("/tlwb", list_cars, allow_head=False)
+    app.router.add_get("/tlwb/{car}", combined, allow_head=False)
+    app.router.add_get("/tlwb/{car}/status", status, allow_head=False)
+    app.router.add_get("/tlwb/{car}/control", control, allow_head=False)
+    app.router.add_get("/tlwb/{car}/set_amps", set_amps, allow_head=False)
+    app.router.add_get("/tlwb/{car}/set_soc", set_soc, allow_head=False)
+    app.router.add_get("/command/{car}/{command}", teslalogger_command, allow_head=False)
+    return app
+
+
+async def _controller_running(app: web.Application) -> AsyncIterator[None]:
+    controller = app[CONTROLLER]
+    controller.start()
+    yield
+    controller.stop()

@@ -1,0 +1,262 @@
+"""The vehicle back-end on teslapy: Owner API, Fleet API, tesla-http-proxy, TeslaBleHttpProxy.
+
+teslapy's session does what is hard to get right: the OAuth tokens in its cache
+format, their automatic refresh, and `make login`. The few requests themselves
+are built here, for two reasons: teslapy's `Vehicle` fetches the account's
+order list when it is created (one more billed call per car) and reports every
+failure as a generic HTTPError, while the controller needs to tell 408 from
+429 from 401.
+
+teslapy is blocking (requests), so every call runs in this back-end's own
+single worker thread: never on the event loop, and never two at once on one
+session (a token refresh then happens once).
+
+The base URL decides how a car is named in paths: the Owner API takes its id,
+everything else (Fleet API, tesla-http-proxy, TeslaBleHttpProxy) the VIN.
+Plain `http://` is only for local proxies and the simulator, which need no
+Tesla token: the token is never sent over http.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import teslapy
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+from requests_oauthlib import OAuth2Session
+
+from wallbox.backend import (
+    Command,
+    CommandRefused,
+    NotConfigured,
+    Unauthorized,
+    Unavailable,
+    Vehicle,
+    command_body,
+    error_from_http,
+)
+from wallbox.charge_state import ChargeState, from_vehicle_data
+from wallbox.tokens import TokenSource, account_email, has_token
+
+logger = logging.getLogger(__name__)
+
+OWNER_API_URL = "https://owner-api.teslamotors.com/"
+OWNER_API_HOST = "owner-api.teslamotors.com"
+DATA_ENDPOINTS = "charge_state;location_data"  # location_data: Fleet API needs it for GPS
+
+
+def normalize_api_url(url: str) -> str:
+    """Check and normalize `tesla_api_url`; raises ValueError saying what is wrong."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http:// or https:// URL")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{url!r} must not have a query or fragment")
+    return url.strip().rstrip("/") + "/"
+
+
+def vin_in_path(api_url: str, setting: str = "auto") -> bool:
+    """Whether cars are addressed by VIN: everywhere but the Owner API, unless set."""
+    if setting in ("yes", "true"):
+        return True
+    if setting in ("no", "false"):
+        return False
+    return urlsplit(api_url).hostname != OWNER_API_HOST
+
+
+def _reason(response: requests.Response) -> str:
+    """The API's own words for a failure, if it gave any."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason or ""
+    if isinstance(body, dict):
+        if isinstance(body.get("error"), str) and body["error"]:
+            return body["error"]
+        inner = body.get("response")
+        if isinstance(inner, dict) and isinstance(inner.get("reason"), str):
+            return inner["reason"]
+    return response.reason or ""
+
+
+def _payload(body: Any) -> Any:
+    """`response` of an answer; TeslaBleHttpProxy nests the data one level deeper."""
+    if not isinstance(body, dict) or "response" not in body:
+        raise Unavailable("the vehicle API answered without a `response` field")
+    inner = body["response"]
+    if isinstance(inner, dict) and isinstance(inner.get("response"), dict) and "vin" in inner:
+        if "charge_state" in inner["response"]:
+            return inner["response"]
+    return inner
+
+
+class TeslapyBackend:
+    def __init__(
+        self,
+        api_url: str,
+        tokens: TokenSource,
+        email: str = "",
+        *,
+        vin_path: str = "auto",
+        ca_file: str = "",
+        timeout: float = 15.0,
+    ) -> None:
+        self.api_url = normalize_api_url(api_url)
+        self.tokens = tokens
+        self.email = email
+        self.by_vin = vin_in_path(self.api_url, vin_path)
+        self.ca_file = ca_file
+        self.timeout = timeout
+        self.secure = self.api_url.startswith("https://")
+        self._session: teslapy.Tesla | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tesla-api")
+        self._closed = False
+
+    # --- the VehicleBackend protocol ------------------------------------------
+
+    async def vehicles(self) -> list[Vehicle]:
+        try:
+            listed = await self._call("GET", "api/1/vehicles", what="list the cars")
+        except Unavailable as e:
+            if self.by_vin and "HTTP 404" in str(e):
+                return []  # TeslaBleHttpProxy has no list: the cars come from wallbox_cars
+            raise
+        if not isinstance(listed, list):
+            raise Unavailable("list the cars: the answer is not a list")
+        cars = []
+        for item in listed:
+            if isinstance(item, dict) and isinstance(item.get("vin"), str):
+                car_id = item.get("id_s") or item.get("id")
+                cars.append(
+                    Vehicle(
+                        vin=item["vin"],
+                        id=str(car_id) if car_id is not None else None,
+                        name=str(item.get("display_name") or ""),
+                        state=str(item.get("state") or "unknown"),
+                    )
+                )
+        return cars
+
+    async def summary(self, car: Vehicle) -> str:
+        try:
+            data = await self._call("GET", self._path(car), what="read the sleep state")
+        except Unavailable as e:
+            if "HTTP 404" in str(e):
+                return "unknown"  # a proxy without the summary endpoint
+            raise
+        state = data.get("state") if isinstance(data, dict) else None
+        return state if isinstance(state, str) and state else "unknown"
+
+    async def charge_state(self, car: Vehicle, read_at: float) -> ChargeState:
+        data = await self._call(
+            "GET",
+            self._path(car, "vehicle_data"),
+            params={"endpoints": DATA_ENDPOINTS},
+            what="read the charge state",
+        )
+        if not isinstance(data, dict):
+            raise Unavailable("read the charge state: the answer is not an object")
+        return from_vehicle_data(data, read_at)
+
+    async def wake_up(self, car: Vehicle) -> str:
+        data = await self._call("POST", self._path(car, "wake_up"), what="wake up")
+        state = data.get("state") if isinstance(data, dict) else None
+        return state if isinstance(state, str) else "unknown"
+
+    async def command(self, car: Vehicle, command: Command, value: int | None = None) -> None:
+        answer = await self._call(
+            "POST",
+            self._path(car, f"command/{command.value}"),
+            json=command_body(command, value),
+            what=command.value,
+        )
+        if not isinstance(answer, dict) or "result" not in answer:
+            raise Unavailable(f"{command.value}: the answer has no result")
+        if not answer["result"]:
+            raise CommandRefused(command.value, str(answer.get("reason") or "no reason given"))
+
+    def close(self) -> None:
+        self._closed = True
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # --- plumbing ---------------------------------------------------------------
+
+    def _path(self, car: Vehicle, tail: str = "") -> str:
+        key = car.vin if self.by_vin or car.id is None else car.id
+        return f"api/1/vehicles/{key}" + (f"/{tail}" if tail else "")
+
+    async def _call(self, method: str, path: str, *, what: str, **kwargs: Any) -> Any:
+        if self._closed:
+            raise Unavailable(f"{what}: the back-end is shut down")
+        call: Callable[[], Any] = lambda: self._request(method, path, what, **kwargs)  # noqa: E731
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        except RuntimeError as e:  # the executor was shut down while we waited
+            raise Unavailable(f"{what}: {e}") from None
+
+    def _session_for_thread(self) -> teslapy.Tesla:
+        """Create the session in the worker thread: loading tokens touches files."""
+        if self._session is not None:
+            return self._session
+        cache = self.tokens.load() if self.secure else {}
+        email = account_email(cache, self.email)
+        if self.secure and not has_token(cache, email):
+            who = email or "(set tesla_email)"
+            raise NotConfigured(
+                f"no Tesla login for {who} in {self.tokens.describe()}: run `make login` "
+                "(or point tesla_api_url at a local proxy that needs no token)"
+            )
+        session = teslapy.Tesla(
+            email or "local-proxy",
+            cache_loader=self.tokens.load if self.secure else dict,
+            cache_dumper=self.tokens.save if self.secure else (lambda cache: None),
+            timeout=self.timeout,
+            verify=self.ca_file or True,
+            retry=0,
+        )
+        self._session = session
+        return session
+
+    def _request(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
+        session = self._session_for_thread()
+        url = urljoin(self.api_url, path)
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            if self.secure:  # adds the bearer token and refreshes it when it expired
+                response = OAuth2Session.request(session, method, url, **kwargs)
+            else:
+                response = requests.Session.request(session, method, url, **kwargs)
+        except OAuth2Error as e:
+            raise Unauthorized(
+                f"{what}: the Tesla login is no longer valid ({e.description or e.error}): "
+                "run `make login` again"
+            ) from None
+        except requests.RequestException as e:
+            raise Unavailable(f"{what}: {self.api_url} is not reachable ({_short(e)})") from None
+        if not response.ok:
+            raise error_from_http(
+                response.status_code,
+                _reason(response),
+                response.headers.get("Retry-After"),
+                time.time(),
+                what,
+            )
+        try:
+            body = response.json()
+        except ValueError:
+            raise Unavailable(f"{what}: the answer is not JSON") from None
+        return _payload(body)
+
+
+def _short(error: Exception) -> str:
+    text = str(error)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "timed out" in text.lower():
+        return "timed out"
+    return text if len(text) < 160 else text[:157] + "..."

@@ -1,0 +1,76 @@
+"""Where the Tesla API's OAuth tokens come from and go to.
+
+The format is teslapy's cache: `{email: {"url": <SSO base URL>, "sso": {"access_token",
+"refresh_token", "expires_at", ...}}}`. `TokenFile` keeps it in a file (what
+`make login` writes); issue 6 adds a source that reads TeslaMate's tokens from
+its PostgreSQL database. Both plug into teslapy as its cache loader and dumper,
+so refreshed tokens are written back wherever they came from.
+"""
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
+
+
+class TokenSource(Protocol):
+    def load(self) -> dict[str, Any]:
+        """The whole cache; {} when there is none yet. Runs in a worker thread."""
+        ...
+
+    def save(self, cache: dict[str, Any]) -> None:
+        """Store a refreshed cache. Runs in a worker thread."""
+        ...
+
+    def describe(self) -> str:
+        """Where the tokens live, for messages."""
+        ...
+
+
+class TokenFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, Any]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as e:
+            logger.warning("cannot read the Tesla token file %s: %s", self.path, e.strerror)
+            return {}
+        try:
+            cache = json.loads(text)
+        except ValueError:
+            logger.warning("the Tesla token file %s is not JSON: run `make login` again", self.path)
+            return {}
+        return cache if isinstance(cache, dict) else {}
+
+    def save(self, cache: dict[str, Any]) -> None:
+        """Write atomically with mode 0600: the file holds a long-lived refresh token."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(cache, f)
+        os.replace(tmp, self.path)
+
+    def describe(self) -> str:
+        return str(self.path)
+
+
+def account_email(cache: dict[str, Any], email: str) -> str | None:
+    """The account to use: the configured one, or the only one in the cache."""
+    if email:
+        return email
+    accounts = [k for k, v in cache.items() if isinstance(v, dict) and v.get("sso")]
+    return accounts[0] if len(accounts) == 1 else None
+
+
+def has_token(cache: dict[str, Any], email: str | None) -> bool:
+    entry = cache.get(email) if email else None
+    sso = entry.get("sso") if isinstance(entry, dict) else None
+    return isinstance(sso, dict) and bool(sso.get("access_token") or sso.get("refresh_token"))
