@@ -2,6 +2,8 @@
 
 Addons answer in list order: the ones that answer locally come before
 TeslaloggerIntercept, which forwards whatever is left to the real teslalogger.de.
+The store comes last: mitmproxy calls `done` in list order, so everything that
+uses the database has stopped before it closes.
 """
 
 import sys
@@ -20,9 +22,9 @@ store = Store()
 mirror = Mirror(store)
 
 addons = [
-    store,
     ScanMyTesla(store, mirror),
     mirror,
     WallboxApi(store),
     TeslaloggerIntercept(),
+    store,
 ]

@@ -143,7 +143,9 @@ class Mirror:
                 await self._drain(outbox)
             except StorageError as e:
                 logger.error("mirror: storage unavailable, retrying in 10 s: %s", e)
-                await asyncio.sleep(10)
+            except Exception:  # a bug must not end delivery for good
+                logger.exception("mirror: delivery failed unexpectedly, retrying in 10 s")
+            await asyncio.sleep(10)
 
     async def _drain(self, outbox: Outbox) -> None:
         status = await outbox.status()

@@ -79,12 +79,16 @@ class Database:
 
     async def _connect_writer(self) -> aiosqlite.Connection:
         writer = await aiosqlite.connect(self.path, isolation_level=None)
-        # Only takes effect while the file is new. A full upload (300 values, ~3 KB)
-        # would leave a quarter of every 4 KiB page empty; 16 KiB pages hold five.
-        await writer.execute("PRAGMA page_size=16384")
-        await writer.execute("PRAGMA journal_mode=WAL")
-        await writer.execute(f"PRAGMA synchronous={self.synchronous}")
-        await writer.execute("PRAGMA busy_timeout=5000")
+        try:
+            # Only takes effect while the file is new. A full upload (300 values, ~3 KB)
+            # would leave a quarter of every 4 KiB page empty; 16 KiB pages hold five.
+            await writer.execute("PRAGMA page_size=16384")
+            await writer.execute("PRAGMA journal_mode=WAL")
+            await writer.execute(f"PRAGMA synchronous={self.synchronous}")
+            await writer.execute("PRAGMA busy_timeout=5000")
+        except BaseException:
+            await writer.close()  # its thread would otherwise keep the process alive
+            raise
         return writer
 
     async def _reconnect_writer(self) -> None:
@@ -133,6 +137,8 @@ class Database:
             return await op(self._reader)
         except sqlite3.Error as e:
             raise StorageError(describe(e)) from e
+        except ValueError as e:  # aiosqlite: the connection was closed under the read
+            raise StorageError(f"the database was closed ({e})") from e
 
     async def rows(self, sql: str, params: Sequence[object] = ()) -> AsyncIterator[tuple[Any, ...]]:
         """Stream a query's rows from the reader connection, for long reads such as exports."""
