@@ -31,12 +31,13 @@ PROXY_ARGS := --set confdir=$(abspath $(CERTS_DIR)) -s addons/entry.py \
 	--set data_dir=$(DATA_DIR) \
 	--set wallbox_port=$(WALLBOX_PORT)
 
-.PHONY: help install run web test lint status cert wireguard login demo clean distclean
+.PHONY: help install run web test bench lint status cert wireguard login demo clean distclean
 
 help:
 	@echo "make run      start the proxy (port $(PROXY_PORT)) and the wallbox API (port $(WALLBOX_PORT))"
 	@echo "make web      the same under mitmweb (web UI on port $(WEB_PORT))"
 	@echo "make test     run the whole test suite"
+	@echo "make bench    measure throughput, latency, memory, disk and Tesla API calls (BENCHMARKS.md)"
 	@echo "make status   what is stored, what TeslaLogger has to fetch, the mirror's backlog"
 	@echo "make cert     show the CA files and export them for an Android phone"
 	@echo "make wireguard  print the phone's WireGuard config (WG_ENDPOINT=host:port)"
@@ -68,6 +69,10 @@ web: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# QUICK=1: smaller runs, to try it out.
+bench: $(STAMP)
+	$(BIN)/python tests/bench/run.py $(if $(QUICK),--quick)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -219,11 +219,10 @@ class SampleStore:
         """Whether TeslaLogger has values to fetch; a cheap read, no transaction."""
 
         async def op(conn: aiosqlite.Connection) -> bool:
-            async with conn.execute(
+            rows = await conn.execute_fetchall(  # one trip to the sqlite thread, not three
                 "SELECT last_sample_id > handed_out_upto FROM token WHERE token = ?", (token,)
-            ) as cursor:
-                row = await cursor.fetchone()
-            return bool(row and row[0])
+            )
+            return bool(rows and rows[0][0])
 
         return await self.db.read(op)
 
@@ -231,23 +230,23 @@ class SampleStore:
         """Take every value that changed since the last hand-out, or None."""
 
         async def op(conn: aiosqlite.Connection) -> Handout | None:
-            async with conn.execute(
+            rows = await conn.execute_fetchall(
                 "SELECT id, last_sample_id, last_device_time, handed_out_upto, handed_out_second"
                 " FROM token WHERE token = ?",
                 (token,),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
+            )
+            if not rows:
                 return None
-            token_id, newest, device_time, upto, last_second = row
+            token_id, newest, device_time, upto, last_second = rows[0]
             if newest is None or newest <= upto:
                 return None
-            async with conn.execute(
-                "SELECT value_id, value FROM latest WHERE token_id = ? AND sample_id > ?"
-                " ORDER BY value_id",
-                (token_id, upto),
-            ) as cursor:
-                values = {value_id: value async for value_id, value in cursor}
+            values = dict(
+                await conn.execute_fetchall(
+                    "SELECT value_id, value FROM latest WHERE token_id = ? AND sample_id > ?"
+                    " ORDER BY value_id",
+                    (token_id, upto),
+                )
+            )
             stamp, second = handout_stamp(device_time, last_second)
             await conn.execute(
                 "UPDATE token SET handed_out_upto = ?, handed_out_second = ? WHERE id = ?",

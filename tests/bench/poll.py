@@ -48,7 +48,7 @@ def measure(samples: int, polls: int) -> dict:
         CertStore.from_store(confdir, "mitmproxy", 2048)
         proxy = Mitmdump(work, confdir, {"smt_upstream_url": "http://127.0.0.1:9"})
         proxy.data_dir.mkdir(parents=True)
-        seconds = fill(proxy.data_dir / "teslahome.sqlite3", samples)
+        seconds = fill(proxy.data_dir / "teslahome.sqlite3", samples, values_per_sample=7)
         size = (proxy.data_dir / "teslahome.sqlite3").stat().st_size
         print(
             f"  filled {samples} samples in {seconds:.1f} s ({size / 1e6:.0f} MB)", file=sys.stderr

@@ -1,0 +1,131 @@
+"""`make bench`: every benchmark in one run, printed and written to BENCHMARKS.md.
+
+    .venv/bin/python tests/bench/run.py [--quick] [--out BENCHMARKS.md]
+
+Each section runs as its own process (its own proxies, event loops and
+temporary data) and prints a Markdown table; progress goes to stderr. A
+section that fails is reported as such and the others still run: the exit
+status is non-zero only when nothing could be measured.
+"""
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    script: str
+    args: list[str]
+    quick_args: list[str]
+    note: str
+
+
+SECTIONS = [
+    Section(
+        "Upload throughput: teslahome against bare mitmdump",
+        "throughput.py",
+        ["--concurrency", "1,10,50", "--seconds", "3", "--rounds", "3"],
+        ["--concurrency", "10", "--seconds", "2", "--rounds", "1"],
+        "HTTPS uploads through the regular proxy listener on keep-alive connections; "
+        "bare mitmdump answers the same requests with a trivial script (no decoding, no "
+        "storage). Both run side by side; each level alternates them in rounds and keeps "
+        "the median. Target: ratio >= 0.9.",
+    ),
+    Section(
+        "TeslaLogger poll latency with 1,000,000 samples stored",
+        "poll.py",
+        ["--samples", "1000000", "--polls", "300"],
+        ["--samples", "50000", "--polls", "50"],
+        "Plain HTTP with `Connection: close`, one connection per poll, as TeslaLogger "
+        "polls; the baseline is bare mitmdump answering `not found`. Target: p99 <= 5 ms.",
+    ),
+    Section(
+        "Disk: bytes per stored value, growth per day",
+        "disk.py",
+        ["--seconds", "3600", "--values", "300"],
+        ["--seconds", "300", "--values", "300"],
+        "An hour of 1 Hz uploads of 300 values, every value changing (the worst case: "
+        "the app sends only what changed), through the real store.",
+    ),
+    Section(
+        "Tesla API calls per hour of a PV session",
+        "pv_session.py",
+        [],
+        ["--hours", "0.25"],
+        "A 30 s control loop reading the status and sending set_amps every round, the "
+        "value changing every 5 minutes, against the car simulator in accelerated time. "
+        "Target: at least 10x fewer Tesla API calls than a naive pass-through.",
+    ),
+]
+
+
+def machine() -> str:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"mitmproxy {version('mitmproxy')}, load average {load:.2f} at the start"
+    )
+
+
+def run(section: Section, quick: bool) -> tuple[bool, str, float]:
+    started = time.monotonic()
+    args = section.quick_args if quick else section.args
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / section.script), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None and process.stdout is not None
+    errors = []
+    for line in process.stderr:  # progress, as it happens
+        print(f"    {line.rstrip()}", file=sys.stderr, flush=True)
+        errors.append(line)
+    output = process.stdout.read()
+    ok = process.wait() == 0 and bool(output.strip())
+    if not ok:
+        output = "Not measured: the run failed.\n\n```\n" + "".join(errors[-15:]) + "```\n"
+    return ok, output, time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs, to try it out")
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+
+    parts = [
+        "# Benchmarks\n",
+        f"`make bench{' QUICK=1' if args.quick else ''}` on {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"{machine()}.\n",
+    ]
+    measured = 0
+    total = time.monotonic()
+    for n, section in enumerate(SECTIONS, 1):
+        print(f"[{n}/{len(SECTIONS)}] {section.title}", file=sys.stderr, flush=True)
+        ok, output, seconds = run(section, args.quick)
+        measured += ok
+        print(f"    ({seconds:.0f} s)", file=sys.stderr, flush=True)
+        parts.append(f"\n## {n}. {section.title}\n\n{section.note}\n\n{output.strip()}\n")
+    parts.append(f"\nWhole run: {time.monotonic() - total:.0f} s.\n")
+    report = "".join(parts)
+    print(report)
+    args.out.write_text(report)
+    print(f"written to {args.out}", file=sys.stderr)
+    return 0 if measured else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
