@@ -16,14 +16,15 @@ its goals through the vehicle back-end, using `planner` for every decision:
 
 Without goals the worker reads the car only as often as `PollPolicy` says
 (charging: every 2 min; otherwise every 15 min, and a sleeping car is only asked
-whether it sleeps). Issue 6 plugs in TeslaMate's telemetry as a `StateFeed`: while
-it is fresh, the worker reads nothing from the API at all.
+whether it sleeps). TeslaMate's telemetry plugs in as a `StateFeed`
+(wallbox/teslamate.py): while it is fresh, the worker reads nothing from the API
+at all, and a command is confirmed by what TeslaMate reports next.
 """
 
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -81,6 +82,8 @@ class Settings:
     backoff_s: float = 5.0
     backoff_max_s: float = 300.0
     resume_within_s: float = 600.0  # stored open goals younger than this resume after a restart
+    # telemetry: how long its reports may take to show a command's effect before it is re-sent
+    feed_confirm_s: float = 60.0
 
 
 class CarError(Exception):
@@ -115,9 +118,27 @@ class GoalFailed(CarError):
 
 
 class StateFeed(Protocol):
-    """External telemetry (TeslaMate, issue 6): a snapshot while it is healthy and fresh."""
+    """External telemetry (TeslaMate): a snapshot while it is healthy and fresh."""
 
-    def fresh(self, vin: str, now: float) -> ChargeState | None: ...
+    def fresh(self, vin: str, now: float) -> ChargeState | None:
+        """The car's state with read_at=now, or None: then the API is read."""
+        ...
+
+    def commanded(self, vin: str, now: float) -> None:
+        """The car accepted a command: the telemetry should report soon."""
+        ...
+
+    def describe(self, vin: str, now: float) -> dict[str, Any]:
+        """The status JSON's `telemetry`: source, reason, since, teslamate_report_age."""
+        ...
+
+
+NO_FEED = {
+    "source": "tesla_api",
+    "reason": "TeslaMate is not set up (teslamate_mqtt_url)",
+    "since": None,
+    "teslamate_report_age": None,
+}
 
 
 class IntentStorage(Protocol):
@@ -201,6 +222,7 @@ class CarController:
         self.guard_sends = 0
         self._wakeup = asyncio.Event()
         self._progress = asyncio.Event()
+        self._fed = asyncio.Event()  # the feed brought a snapshot
         self._save_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._last_signature: tuple[Any, ...] | None = None
@@ -279,6 +301,12 @@ class CarController:
     def observe(self, snapshot: ChargeState) -> None:
         """A reading from elsewhere (TeslaMate telemetry): take it and re-plan."""
         self._take(snapshot)
+        self._fed.set()
+        self._wakeup.set()
+        self._changed()
+
+    def poke(self) -> None:
+        """Re-plan now (the telemetry stopped being usable)."""
         self._wakeup.set()
 
     async def _wait_for(self, goals: set[Goal], within: float) -> None:
@@ -383,14 +411,16 @@ class CarController:
             "last_error_at": _iso(wall_now - (now - self.last_error_at))
             if self.last_error_at is not None
             else None,
+            "telemetry": self.feed.describe(self.vehicle.vin, now) if self.feed else NO_FEED,
         }
 
     def _signature(self) -> tuple[Any, ...]:
         s = self.status()
-        skip = {"age", "updated", "next_try_in", "pending", "last_error_at"}
+        skip = {"age", "updated", "next_try_in", "pending", "last_error_at", "telemetry"}
         return (
             tuple((k, repr(v)) for k, v in s.items() if k not in skip),
             tuple(sorted(g.value for g in self.goals)),
+            (s["telemetry"]["source"], s["telemetry"]["reason"]),
         )
 
     def _changed(self) -> None:
@@ -447,8 +477,10 @@ class CarController:
                 return
             for step in steps:
                 await self._send(step)
+            sent_at = self.clock.now()
             await self.clock.sleep(self.settings.confirm_delay_s)
-            await self._read()
+            if not await self._confirmed_by_feed(steps, sent_at):
+                await self._read()
             self._succeeded(started)
         except BackendError as e:
             self._failed(e)
@@ -512,6 +544,8 @@ class CarController:
                 return
         if open_goal is not None:
             open_goal.sends += 1  # accepted; the confirming read tells whether it acted
+        if self.feed is not None:
+            self.feed.commanded(self.vehicle.vin, self.clock.now())
         value = "" if step.value is None else f" {step.value}"
         logger.info("car %d: sent %s%s", self.number, step.command.value, value)
 
@@ -550,6 +584,34 @@ class CarController:
                     "retrying (check its connectivity if this repeats)"
                 )
             delay = min(delay * 1.5, 10.0)
+
+    async def _confirmed_by_feed(self, steps: list[Step], sent_at: float) -> bool:
+        """With fresh telemetry, confirm the sent commands by its reports, not by a read.
+
+        Waits until the telemetry reported after the commands and the plan no
+        longer asks for them, or `feed_confirm_s` passed (the car did not act:
+        the next round sends again, within the send budget). False when the
+        telemetry is not, or no longer, usable: then the API confirms. The feed
+        itself falls back when it reports nothing at all after a command.
+        """
+        if self.feed is None:
+            return False
+        sent = {step.command for step in steps}
+        while True:
+            now = self.clock.now()
+            fed = self.feed.fresh(self.vehicle.vin, now)
+            if fed is None:
+                return False
+            if fed.reported_at is not None and fed.reported_at >= sent_at:
+                self._take(fed)
+                p = plan(self.intent, self.goals, self.car, now, self.settings.policy)
+                if not ({s.command for s in p.steps} & sent):
+                    return True
+            if now - sent_at >= self.settings.feed_confirm_s:
+                self._take(fed)
+                return True
+            self._fed.clear()
+            await wait_event(self.clock, self._fed, 1.0)  # the silence rule is time-based
 
     async def _read(self) -> None:
         """Read the charge state; a sleeping car answers 408 and is not woken."""
@@ -596,6 +658,8 @@ class CarController:
                 self._take(fed)
 
     def _take(self, snapshot: ChargeState) -> None:
+        if snapshot.reported_at is not None:
+            snapshot = self._completed(snapshot)
         if snapshot.has_charge_data:
             self.car = snapshot
             if snapshot.plugged_in is False:
@@ -606,6 +670,20 @@ class CarController:
                 self.guard_sends = 0
         else:
             self._note_state(snapshot.car_state)
+
+    def _completed(self, fed: ChargeState) -> ChargeState:
+        """Telemetry without the charger's offer (TeslaMate has no pilot-current topic):
+        keep the one read from the API for as long as the cable stays in."""
+        car = self.car
+        if (
+            fed.charger_pilot_current is None
+            and car is not None
+            and car.charger_pilot_current is not None
+            and fed.plugged_in
+            and car.plugged_in
+        ):
+            return replace(fed, charger_pilot_current=car.charger_pilot_current)
+        return fed
 
     def _note_state(self, state: str) -> None:
         now = self.clock.now()
