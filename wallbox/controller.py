@@ -223,6 +223,10 @@ class CarController:
         self._wakeup = asyncio.Event()
         self._progress = asyncio.Event()
         self._fed = asyncio.Event()  # the feed brought a snapshot
+        # When the API last told the charge data / the sleep state: telemetry older
+        # than that does not overwrite it.
+        self._api_data_at: float | None = None
+        self._api_state_at: float | None = None
         self._save_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._last_signature: tuple[Any, ...] | None = None
@@ -480,7 +484,7 @@ class CarController:
             sent_at = self.clock.now()
             await self.clock.sleep(self.settings.confirm_delay_s)
             if not await self._confirmed_by_feed(steps, sent_at):
-                await self._read()
+                await self._read(use_feed=False)
             self._succeeded(started)
         except BackendError as e:
             self._failed(e)
@@ -563,8 +567,11 @@ class CarController:
             and car.car_state in (ASLEEP, OFFLINE)
             and car.state_age(now) <= self.settings.awake_trust_s
         )
-        state = car.car_state if known_asleep and car else await self.backend.summary(self.vehicle)
-        self._note_state(state)
+        if known_asleep and car is not None:
+            state = car.car_state
+        else:
+            state = await self.backend.summary(self.vehicle)
+            self._api_said(state)
         if state in (ONLINE, UNKNOWN):
             return  # unknown: a proxy without the summary; the command itself will tell
         logger.info("car %d is %s: waking it up", self.number, state)
@@ -574,7 +581,7 @@ class CarController:
         while True:
             await self.clock.sleep(delay)
             state = await self.backend.summary(self.vehicle)
-            self._note_state(state)
+            self._api_said(state)
             if state == ONLINE:
                 logger.info("car %d is awake", self.number)
                 return
@@ -588,11 +595,12 @@ class CarController:
     async def _confirmed_by_feed(self, steps: list[Step], sent_at: float) -> bool:
         """With fresh telemetry, confirm the sent commands by its reports, not by a read.
 
-        Waits until the telemetry reported after the commands and the plan no
-        longer asks for them, or `feed_confirm_s` passed (the car did not act:
-        the next round sends again, within the send budget). False when the
-        telemetry is not, or no longer, usable: then the API confirms. The feed
-        itself falls back when it reports nothing at all after a command.
+        True once the telemetry reported after the commands and the plan no
+        longer asks for them. False, and one API read confirms instead, when it
+        is not (or no longer) usable, or has not shown the commands within
+        `feed_confirm_s` (TeslaMate may be slow to poll, or suspended). The feed
+        itself falls back when it reports nothing at all for a while after a
+        command.
         """
         if self.feed is None:
             return False
@@ -608,24 +616,24 @@ class CarController:
                 if not ({s.command for s in p.steps} & sent):
                     return True
             if now - sent_at >= self.settings.feed_confirm_s:
-                self._take(fed)
-                return True
+                return False
             self._fed.clear()
-            await wait_event(self.clock, self._fed, 1.0)  # the silence rule is time-based
+            await wait_event(self.clock, self._fed, 1.0)  # the feed's rules are time-based
 
-    async def _read(self) -> None:
+    async def _read(self, use_feed: bool = True) -> None:
         """Read the charge state; a sleeping car answers 408 and is not woken."""
         now = self.clock.now()
-        fed = self.feed.fresh(self.vehicle.vin, now) if self.feed else None
+        fed = self.feed.fresh(self.vehicle.vin, now) if self.feed and use_feed else None
         if fed is not None:
             self._take(fed)
             return
         try:
             snapshot = await self.backend.charge_state(self.vehicle, now)
         except Asleep:
-            self._note_state(ASLEEP)
+            self._api_said(ASLEEP)
             return
         self._take(snapshot)
+        self._api_data_at = self.clock.now()
 
     async def _look(self) -> None:
         """The idle check: ask a sleeping (or never seen) car only whether it still sleeps."""
@@ -639,7 +647,7 @@ class CarController:
             car = self.car
             if car is None or car.car_state != ONLINE:
                 state = await self.backend.summary(self.vehicle)
-                self._note_state(state)
+                self._api_said(state)
                 if state not in (ONLINE, UNKNOWN):
                     return
             await self._read()
@@ -659,7 +667,9 @@ class CarController:
 
     def _take(self, snapshot: ChargeState) -> None:
         if snapshot.reported_at is not None:
-            snapshot = self._completed(snapshot)
+            snapshot = self._newer_of(snapshot)
+            if snapshot is None:
+                return
         if snapshot.has_charge_data:
             self.car = snapshot
             if snapshot.plugged_in is False:
@@ -670,6 +680,19 @@ class CarController:
                 self.guard_sends = 0
         else:
             self._note_state(snapshot.car_state)
+
+    def _newer_of(self, fed: ChargeState) -> ChargeState | None:
+        """Telemetry, unless the API spoke after its newest report (a confirming read,
+        a 408): then the API's word stands, and healthy telemetry that has reported
+        no change since vouches for it being current. None: nothing to take."""
+        car, reported = self.car, fed.reported_at or 0.0
+        if car is not None and self._api_data_at is not None and reported < self._api_data_at:
+            if car.has_charge_data:
+                self.car = replace(car, read_at=fed.read_at, state_at=fed.read_at)
+                return None
+        if car is not None and self._api_state_at is not None and reported < self._api_state_at:
+            fed = fed.with_car_state(car.car_state, fed.read_at)
+        return self._completed(fed)
 
     def _completed(self, fed: ChargeState) -> ChargeState:
         """Telemetry without the charger's offer (TeslaMate has no pilot-current topic):
@@ -684,6 +707,10 @@ class CarController:
         ):
             return replace(fed, charger_pilot_current=car.charger_pilot_current)
         return fed
+
+    def _api_said(self, state: str) -> None:
+        self._api_state_at = self.clock.now()
+        self._note_state(state)
 
     def _note_state(self, state: str) -> None:
         now = self.clock.now()
@@ -717,7 +744,7 @@ class CarController:
         now = self.clock.now()
         self._note_error(str(error))
         if isinstance(error, Asleep) and self.attempts == 0:
-            self._note_state(ASLEEP)  # fell asleep since we looked: wake it, once, at once
+            self._api_said(ASLEEP)  # fell asleep since we looked: wake it, once, at once
             self.attempts = 1
             return
         self.attempts += 1

@@ -22,7 +22,8 @@ What it plays:
   count what a real account would be billed for.
 
 Control endpoints for tests (JSON): `GET /sim/cars`, `POST /sim/cars/{vin}`
-(plug in/out, move, sleep, set SoC ...), `POST /sim/faults`, `DELETE /sim/faults`,
+(plug in/out, move, sleep, set SoC ...), `GET /sim/cars/{vin}/data` (the car's
+data, uncounted, for a fake TeslaMate), `POST /sim/faults`, `DELETE /sim/faults`,
 `POST /sim/calls/reset`.
 """
 
@@ -482,6 +483,17 @@ async def _cars(request: web.Request) -> web.Response:
     return web.json_response([_public(car) for car in fleet.cars])
 
 
+async def _car_data(request: web.Request) -> web.Response:
+    """What `vehicle_data` would answer, asleep or not, uncounted: for a fake TeslaMate."""
+    fleet = request.app[FLEET]
+    fleet.advance()
+    try:
+        car = fleet.car(request.match_info["vin"])
+    except SimError as e:
+        return _fail(e)
+    return web.json_response(car.vehicle_data(fleet.clock.wall()))
+
+
 async def _patch_car(request: web.Request) -> web.Response:
     fleet = request.app[FLEET]
     try:
@@ -544,6 +556,7 @@ def make_app(fleet: Fleet) -> web.Application:
     app.router.add_post("/oauth2/v3/token", _token)
     app.router.add_get("/sim/cars", _cars)
     app.router.add_post("/sim/cars/{vin}", _patch_car)
+    app.router.add_get("/sim/cars/{vin}/data", _car_data)
     app.router.add_post("/sim/faults", _add_fault)
     app.router.add_delete("/sim/faults", _clear_faults)
     app.router.add_get("/sim/calls", _calls)
