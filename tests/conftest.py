@@ -114,3 +114,13 @@ def broker(tmp_path: Path):
     yield running
     if running.own:
         running.stop()
+
+
+@pytest.fixture
+def teslamate_db():
+    """A throwaway PostgreSQL database on 127.0.0.1:5432, for TeslaMate's tokens table."""
+    from support.teslamate_db import TeslaMateDatabase
+
+    database = TeslaMateDatabase()
+    yield database
+    database.drop()
