@@ -130,3 +130,20 @@ async def test_an_unreachable_broker_is_retried_quietly(caplog, tmp_path):
         link.close()
     assert caplog.text.count("cannot reach the broker") == 1
     assert not link.connected
+
+
+@pytest.mark.service
+async def test_mqtts_with_a_ca_file_and_credentials_in_the_url(tmp_path, test_ca):
+    if mosquitto_binary() is None:
+        pytest.skip("no mosquitto binary to start a TLS broker of our own")
+    test_ca.server_context("localhost")  # writes localhost.crt and .key
+    own = Broker.start_own(tmp_path, tls=(test_ca.path / "localhost.crt",
+                                          test_ca.path / "localhost.key"))  # fmt: skip
+    url = parse_broker_url(f"mqtts://someone:pw@localhost:{own.url.port}")
+    link = MqttLink(url, topics=["t"], ca_file=test_ca.ca_file)
+    link.start()
+    try:
+        await wait_for(lambda: link.connected)
+    finally:
+        link.close()
+        own.stop()

@@ -5,6 +5,7 @@ the retained values they publish, so they can share the machine's broker with
 other test runs.
 """
 
+import os
 import shutil
 import socket
 import subprocess
@@ -36,9 +37,11 @@ def _listening(host: str, port: int) -> bool:
 
 
 class Broker:
-    def __init__(self, host: str, port: int, workdir: Path | None = None) -> None:
-        self.url = BrokerUrl(host, port)
+    def __init__(self, host: str, port: int, workdir: Path | None = None,
+                 tls: tuple[Path, Path] | None = None) -> None:  # fmt: skip
+        self.url = BrokerUrl(host, port, tls=tls is not None)
         self.workdir = workdir
+        self.tls = tls  # (certificate, key) for a TLS listener
         self.proc: subprocess.Popen[bytes] | None = None
 
     @classmethod
@@ -51,8 +54,8 @@ class Broker:
         return cls.start_own(workdir)
 
     @classmethod
-    def start_own(cls, workdir: Path) -> "Broker":
-        broker = cls("127.0.0.1", free_port(), workdir)
+    def start_own(cls, workdir: Path, tls: tuple[Path, Path] | None = None) -> "Broker":
+        broker = cls("localhost" if tls else "127.0.0.1", free_port(), workdir, tls)
         broker.start_again()
         return broker
 
@@ -63,15 +66,18 @@ class Broker:
     def start_again(self) -> None:
         assert self.workdir is not None, "only a broker of our own can be started"
         config = self.workdir / f"mosquitto-{self.url.port}.conf"
-        config.write_text(
-            f"listener {self.url.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        )
+        lines = [f"listener {self.url.port} 127.0.0.1", "allow_anonymous true", "persistence false"]
+        if self.tls is not None:
+            lines += [f"certfile {self.tls[0]}", f"keyfile {self.tls[1]}"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            lines.append("user root")  # else it drops to a user that cannot read our tmp files
+        config.write_text("\n".join(lines) + "\n")
         log = (self.workdir / f"mosquitto-{self.url.port}.log").open("ab")
         binary = mosquitto_binary()
         assert binary is not None
         self.proc = subprocess.Popen([binary, "-c", str(config)], stdout=log, stderr=log)
         log.close()
-        wait_for_port(self.url.port, timeout=10)
+        wait_for_port(self.url.port, timeout=10, host="127.0.0.1")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
