@@ -207,3 +207,21 @@ async def test_a_token_tesla_refuses_for_good_says_sign_in_to_teslamate(
     finally:
         backend.close()
     await asyncio.sleep(0)
+
+
+@pytest.mark.service
+async def test_a_routine_reread_that_fails_keeps_the_valid_token(teslamate_db, https_sim, test_ca):
+    fleet, url = https_sim
+    teslamate_db.create_tokens_table()
+    token = access_token("valid")
+    teslamate_db.store_tokens(token, "r", KEY)
+    source = TeslaMateTokens(teslamate_db.dsn, KEY)
+    backend = TeslapyBackend(url, source, ca_file=test_ca.ca_file)
+    try:
+        await backend.vehicles()
+        source.dsn = f"postgresql://postgres@127.0.0.1:{free_port()}/gone"  # the database is down
+        backend._tokens_read_at -= source.reread_s  # the routine re-read is due
+        await backend.vehicles()
+        assert fleet.bearer == {token: 2}
+    finally:
+        backend.close()

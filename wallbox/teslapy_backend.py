@@ -247,8 +247,13 @@ class TeslapyBackend:
         expired = 0 < expires_at < time.time() + 60
         if not (force or expired or time.monotonic() - self._tokens_read_at >= self.reread_s):
             return False
-        cache = self.tokens.load()
         self._tokens_read_at = time.monotonic()
+        try:
+            cache = self.tokens.load()
+        except NotConfigured:
+            if force or expired:
+                raise
+            return False  # a routine re-read failed (logged by the source): the token still works
         entry = cache.get(session.email) or next(iter(cache.values()), {})
         sso = entry.get("sso") if isinstance(entry, dict) else None
         if not isinstance(sso, dict) or not sso.get("access_token"):
