@@ -16,15 +16,18 @@ from addons.intercept import TeslaloggerIntercept
 from addons.mirror import Mirror
 from addons.scanmytesla import ScanMyTesla
 from addons.store import Store
+from addons.teslamate import TeslaMate
 from addons.wallbox_api import WallboxApi
 
 store = Store()
 mirror = Mirror(store)
+teslamate = TeslaMate()  # options only: the wallbox API runs its feed and token source
 
 addons = [
     ScanMyTesla(store, mirror),
     mirror,
-    WallboxApi(store),
+    WallboxApi(store, teslamate),
+    teslamate,  # after the wallbox API: its MQTT link closes once the controller stopped
     TeslaloggerIntercept(),
     store,
 ]

@@ -19,6 +19,7 @@ from aiohttp import web
 from mitmproxy import ctx, exceptions
 
 from addons.store import Store
+from addons.teslamate import TeslaMate
 from storage.database import StorageError
 from storage.intents import IntentStore
 from wallbox.clock import RealClock, ScaledClock
@@ -37,8 +38,9 @@ TOKEN_FILE = "tesla_token.json"
 
 
 class WallboxApi:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, teslamate: TeslaMate | None = None) -> None:
         self.store = store
+        self.teslamate = teslamate or TeslaMate()
         self.controller: Controller | None = None
         self._runner: web.AppRunner | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -214,9 +216,10 @@ class WallboxApi:
                     secret,
                 )
         token_file = Path(o.tesla_token_file) if o.tesla_token_file else data_dir / TOKEN_FILE
+        tokens = self.teslamate.token_source() or TokenFile(token_file)
         backend = TeslapyBackend(
             o.tesla_api_url,
-            TokenFile(token_file),
+            tokens,
             o.tesla_email,
             vin_path=o.tesla_api_vin_in_path,
             ca_file=o.tesla_api_ca_file,
@@ -228,9 +231,12 @@ class WallboxApi:
             logger.error("wallbox: intents will not survive a restart: %s", e)
         factor = o.wallbox_time_factor
         clock = RealClock() if factor == 1 else ScaledClock(factor)
+        feed = self.teslamate.start_feed(clock)
         self.controller = Controller(
-            backend, clock=clock, settings=self._settings(), storage=storage
+            backend, clock=clock, settings=self._settings(), storage=storage, feed=feed
         )
+        if feed is not None:
+            feed.bind(self.controller)
         runner = web.AppRunner(make_app(self.controller, secret), access_log=None)
         await runner.setup()  # starts the controller (the app's cleanup_ctx)
         self._runner = runner
@@ -251,7 +257,14 @@ class WallboxApi:
             self.controller.stop()
             return
         where = ", ".join(_url(s.getsockname()) for s in self._server.sockets)
-        logger.info("wallbox API listening at %s (vehicle API: %s)", where, backend.api_url)
+        telemetry = f"TeslaMate at {self.teslamate.link.broker}" if self.teslamate.link else "none"
+        logger.info(
+            "wallbox API listening at %s (vehicle API: %s, tokens: %s, telemetry: %s)",
+            where,
+            backend.api_url,
+            tokens.describe() if backend.secure else "none needed",
+            telemetry,
+        )
 
     def done(self) -> None:
         # Synchronous on purpose (see Store.done): close what can be closed now.

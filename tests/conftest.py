@@ -103,3 +103,24 @@ def no_leaked_threads():
             break
         time.sleep(0.05)
     assert not leaked, f"threads left running: {[t.name for t in leaked]}"
+
+
+@pytest.fixture
+def broker(tmp_path: Path):
+    """Mosquitto: the machine's on 127.0.0.1:1883, or one started for this test."""
+    from support.broker import Broker
+
+    running = Broker.for_tests(tmp_path)
+    yield running
+    if running.own:
+        running.stop()
+
+
+@pytest.fixture
+def teslamate_db():
+    """A throwaway PostgreSQL database on 127.0.0.1:5432, for TeslaMate's tokens table."""
+    from support.teslamate_db import TeslaMateDatabase
+
+    database = TeslaMateDatabase()
+    yield database
+    database.drop()

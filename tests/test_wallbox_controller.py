@@ -326,6 +326,13 @@ async def test_fresh_telemetry_replaces_api_reads(rig):
                 battery_level=55, charge_limit_soc=80, charge_current_request=16,
             )  # fmt: skip
 
+        def commanded(self, vin, now):
+            pass
+
+        def describe(self, vin, now):
+            return {"source": "teslamate", "reason": "test", "since": None,
+                    "teslamate_report_age": None}  # fmt: skip
+
     rig.car.feed = Feed()
     rig.fleet.calls.clear()
     await rig.clock.advance(3600)

@@ -1,7 +1,7 @@
 """What the controller knows about a car: one snapshot of its charge state.
 
-Snapshots come from the vehicle API (`vehicle_data`) today and from TeslaMate's
-MQTT telemetry later (issue 6); both produce the same `ChargeState`, so the
+Snapshots come from the vehicle API (`vehicle_data`) and from TeslaMate's MQTT
+telemetry (wallbox/teslamate.py); both produce the same `ChargeState`, so the
 rules (status, planning, polling) never care where a value came from.
 """
 
@@ -41,6 +41,7 @@ class ChargeState:
     longitude: float | None = None
     geofence: str | None = None  # TeslaMate's geofence name, when it supplies one
     source: str = "api"  # "api", "summary", or the telemetry's name
+    reported_at: float | None = None  # telemetry: its newest message about the car; API: None
 
     @property
     def charging(self) -> bool:

@@ -16,14 +16,15 @@ its goals through the vehicle back-end, using `planner` for every decision:
 
 Without goals the worker reads the car only as often as `PollPolicy` says
 (charging: every 2 min; otherwise every 15 min, and a sleeping car is only asked
-whether it sleeps). Issue 6 plugs in TeslaMate's telemetry as a `StateFeed`: while
-it is fresh, the worker reads nothing from the API at all.
+whether it sleeps). TeslaMate's telemetry plugs in as a `StateFeed`
+(wallbox/teslamate.py): while it is fresh, the worker reads nothing from the API
+at all, and a command is confirmed by what TeslaMate reports next.
 """
 
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -81,6 +82,8 @@ class Settings:
     backoff_s: float = 5.0
     backoff_max_s: float = 300.0
     resume_within_s: float = 600.0  # stored open goals younger than this resume after a restart
+    # telemetry: how long its reports may take to show a command's effect before it is re-sent
+    feed_confirm_s: float = 60.0
 
 
 class CarError(Exception):
@@ -115,9 +118,27 @@ class GoalFailed(CarError):
 
 
 class StateFeed(Protocol):
-    """External telemetry (TeslaMate, issue 6): a snapshot while it is healthy and fresh."""
+    """External telemetry (TeslaMate): a snapshot while it is healthy and fresh."""
 
-    def fresh(self, vin: str, now: float) -> ChargeState | None: ...
+    def fresh(self, vin: str, now: float) -> ChargeState | None:
+        """The car's state with read_at=now, or None: then the API is read."""
+        ...
+
+    def commanded(self, vin: str, now: float) -> None:
+        """The car accepted a command: the telemetry should report soon."""
+        ...
+
+    def describe(self, vin: str, now: float) -> dict[str, Any]:
+        """The status JSON's `telemetry`: source, reason, since, teslamate_report_age."""
+        ...
+
+
+NO_FEED = {
+    "source": "tesla_api",
+    "reason": "TeslaMate is not set up (teslamate_mqtt_url)",
+    "since": None,
+    "teslamate_report_age": None,
+}
 
 
 class IntentStorage(Protocol):
@@ -201,6 +222,11 @@ class CarController:
         self.guard_sends = 0
         self._wakeup = asyncio.Event()
         self._progress = asyncio.Event()
+        self._fed = asyncio.Event()  # the feed brought a snapshot
+        # When the API last told the charge data / the sleep state: telemetry older
+        # than that does not overwrite it.
+        self._api_data_at: float | None = None
+        self._api_state_at: float | None = None
         self._save_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._last_signature: tuple[Any, ...] | None = None
@@ -279,6 +305,12 @@ class CarController:
     def observe(self, snapshot: ChargeState) -> None:
         """A reading from elsewhere (TeslaMate telemetry): take it and re-plan."""
         self._take(snapshot)
+        self._fed.set()
+        self._wakeup.set()
+        self._changed()
+
+    def poke(self) -> None:
+        """Re-plan now (the telemetry stopped being usable)."""
         self._wakeup.set()
 
     async def _wait_for(self, goals: set[Goal], within: float) -> None:
@@ -383,14 +415,16 @@ class CarController:
             "last_error_at": _iso(wall_now - (now - self.last_error_at))
             if self.last_error_at is not None
             else None,
+            "telemetry": self.feed.describe(self.vehicle.vin, now) if self.feed else NO_FEED,
         }
 
     def _signature(self) -> tuple[Any, ...]:
         s = self.status()
-        skip = {"age", "updated", "next_try_in", "pending", "last_error_at"}
+        skip = {"age", "updated", "next_try_in", "pending", "last_error_at", "telemetry"}
         return (
             tuple((k, repr(v)) for k, v in s.items() if k not in skip),
             tuple(sorted(g.value for g in self.goals)),
+            (s["telemetry"]["source"], s["telemetry"]["reason"]),
         )
 
     def _changed(self) -> None:
@@ -447,8 +481,10 @@ class CarController:
                 return
             for step in steps:
                 await self._send(step)
+            sent_at = self.clock.now()
             await self.clock.sleep(self.settings.confirm_delay_s)
-            await self._read()
+            if not await self._confirmed_by_feed(steps, sent_at):
+                await self._read(use_feed=False)
             self._succeeded(started)
         except BackendError as e:
             self._failed(e)
@@ -512,6 +548,8 @@ class CarController:
                 return
         if open_goal is not None:
             open_goal.sends += 1  # accepted; the confirming read tells whether it acted
+        if self.feed is not None:
+            self.feed.commanded(self.vehicle.vin, self.clock.now())
         value = "" if step.value is None else f" {step.value}"
         logger.info("car %d: sent %s%s", self.number, step.command.value, value)
 
@@ -529,8 +567,11 @@ class CarController:
             and car.car_state in (ASLEEP, OFFLINE)
             and car.state_age(now) <= self.settings.awake_trust_s
         )
-        state = car.car_state if known_asleep and car else await self.backend.summary(self.vehicle)
-        self._note_state(state)
+        if known_asleep and car is not None:
+            state = car.car_state
+        else:
+            state = await self.backend.summary(self.vehicle)
+            self._api_said(state)
         if state in (ONLINE, UNKNOWN):
             return  # unknown: a proxy without the summary; the command itself will tell
         logger.info("car %d is %s: waking it up", self.number, state)
@@ -540,7 +581,7 @@ class CarController:
         while True:
             await self.clock.sleep(delay)
             state = await self.backend.summary(self.vehicle)
-            self._note_state(state)
+            self._api_said(state)
             if state == ONLINE:
                 logger.info("car %d is awake", self.number)
                 return
@@ -551,19 +592,48 @@ class CarController:
                 )
             delay = min(delay * 1.5, 10.0)
 
-    async def _read(self) -> None:
+    async def _confirmed_by_feed(self, steps: list[Step], sent_at: float) -> bool:
+        """With fresh telemetry, confirm the sent commands by its reports, not by a read.
+
+        True once the telemetry reported after the commands and the plan no
+        longer asks for them. False, and one API read confirms instead, when it
+        is not (or no longer) usable, or has not shown the commands within
+        `feed_confirm_s` (TeslaMate may be slow to poll, or suspended). The feed
+        itself falls back when it reports nothing at all for a while after a
+        command.
+        """
+        if self.feed is None:
+            return False
+        sent = {step.command for step in steps}
+        while True:
+            now = self.clock.now()
+            fed = self.feed.fresh(self.vehicle.vin, now)
+            if fed is None:
+                return False
+            if fed.reported_at is not None and fed.reported_at >= sent_at:
+                self._take(fed)
+                p = plan(self.intent, self.goals, self.car, now, self.settings.policy)
+                if not ({s.command for s in p.steps} & sent):
+                    return True
+            if now - sent_at >= self.settings.feed_confirm_s:
+                return False
+            self._fed.clear()
+            await wait_event(self.clock, self._fed, 1.0)  # the feed's rules are time-based
+
+    async def _read(self, use_feed: bool = True) -> None:
         """Read the charge state; a sleeping car answers 408 and is not woken."""
         now = self.clock.now()
-        fed = self.feed.fresh(self.vehicle.vin, now) if self.feed else None
+        fed = self.feed.fresh(self.vehicle.vin, now) if self.feed and use_feed else None
         if fed is not None:
             self._take(fed)
             return
         try:
             snapshot = await self.backend.charge_state(self.vehicle, now)
         except Asleep:
-            self._note_state(ASLEEP)
+            self._api_said(ASLEEP)
             return
         self._take(snapshot)
+        self._api_data_at = self.clock.now()
 
     async def _look(self) -> None:
         """The idle check: ask a sleeping (or never seen) car only whether it still sleeps."""
@@ -577,7 +647,7 @@ class CarController:
             car = self.car
             if car is None or car.car_state != ONLINE:
                 state = await self.backend.summary(self.vehicle)
-                self._note_state(state)
+                self._api_said(state)
                 if state not in (ONLINE, UNKNOWN):
                     return
             await self._read()
@@ -596,6 +666,10 @@ class CarController:
                 self._take(fed)
 
     def _take(self, snapshot: ChargeState) -> None:
+        if snapshot.reported_at is not None:
+            snapshot = self._newer_of(snapshot)
+            if snapshot is None:
+                return
         if snapshot.has_charge_data:
             self.car = snapshot
             if snapshot.plugged_in is False:
@@ -606,6 +680,37 @@ class CarController:
                 self.guard_sends = 0
         else:
             self._note_state(snapshot.car_state)
+
+    def _newer_of(self, fed: ChargeState) -> ChargeState | None:
+        """Telemetry, unless the API spoke after its newest report (a confirming read,
+        a 408): then the API's word stands, and healthy telemetry that has reported
+        no change since vouches for it being current. None: nothing to take."""
+        car, reported = self.car, fed.reported_at or 0.0
+        if car is not None and self._api_data_at is not None and reported < self._api_data_at:
+            if car.has_charge_data:
+                self.car = replace(car, read_at=fed.read_at, state_at=fed.read_at)
+                return None
+        if car is not None and self._api_state_at is not None and reported < self._api_state_at:
+            fed = fed.with_car_state(car.car_state, fed.read_at)
+        return self._completed(fed)
+
+    def _completed(self, fed: ChargeState) -> ChargeState:
+        """Telemetry without the charger's offer (TeslaMate has no pilot-current topic):
+        keep the one read from the API for as long as the cable stays in."""
+        car = self.car
+        if (
+            fed.charger_pilot_current is None
+            and car is not None
+            and car.charger_pilot_current is not None
+            and fed.plugged_in
+            and car.plugged_in
+        ):
+            return replace(fed, charger_pilot_current=car.charger_pilot_current)
+        return fed
+
+    def _api_said(self, state: str) -> None:
+        self._api_state_at = self.clock.now()
+        self._note_state(state)
 
     def _note_state(self, state: str) -> None:
         now = self.clock.now()
@@ -639,7 +744,7 @@ class CarController:
         now = self.clock.now()
         self._note_error(str(error))
         if isinstance(error, Asleep) and self.attempts == 0:
-            self._note_state(ASLEEP)  # fell asleep since we looked: wake it, once, at once
+            self._api_said(ASLEEP)  # fell asleep since we looked: wake it, once, at once
             self.attempts = 1
             return
         self.attempts += 1

@@ -84,6 +84,20 @@ STATUS_SCHEMA: dict[str, Any] = {
         "updated": _nullable("string", description="when the car was read (UTC)"),
         "last_error": _nullable("string"),
         "last_error_at": _nullable("string"),
+        "telemetry": {
+            "type": "object",
+            "description": "where the car's state comes from: TeslaMate's MQTT telemetry "
+            "while it is healthy and fresh (no Tesla API reads), else the Tesla API",
+            "required": ["source", "reason", "since", "teslamate_report_age"],
+            "properties": {
+                "source": {"type": "string", "enum": ["teslamate", "tesla_api"]},
+                "reason": {"type": "string", "description": "why this source, in words"},
+                "since": _nullable("string", description="when the source last switched (UTC)"),
+                "teslamate_report_age": _nullable(
+                    "number", minimum=0, description="s since TeslaMate's newest message"
+                ),
+            },
+        },
     },
 }
 

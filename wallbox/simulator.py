@@ -19,10 +19,14 @@ What it plays:
   while charging (PROTOCOL.md 5).
 - Faults on demand: answer N requests with 429 + Retry-After, 401, 503.
 - A call counter per endpoint, at `GET /sim/calls`, so tests and benchmarks
-  count what a real account would be billed for.
+  count what a real account would be billed for, with the bearer tokens the
+  calls carried (`bearer`); with `--token` (or `POST /sim/tokens`) only those
+  tokens are accepted, others get 401. `--tls-cert`/`--tls-key` serve HTTPS,
+  the only way a real client sends a token.
 
 Control endpoints for tests (JSON): `GET /sim/cars`, `POST /sim/cars/{vin}`
-(plug in/out, move, sleep, set SoC ...), `POST /sim/faults`, `DELETE /sim/faults`,
+(plug in/out, move, sleep, set SoC ...), `GET /sim/cars/{vin}/data` (the car's
+data, uncounted, for a fake TeslaMate), `POST /sim/faults`, `DELETE /sim/faults`,
 `POST /sim/calls/reset`.
 """
 
@@ -30,6 +34,7 @@ import argparse
 import asyncio
 import logging
 import math
+import ssl
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -201,6 +206,8 @@ class Fleet:
         self.cars = cars
         self.clock = clock or RealClock()
         self.calls: Counter[str] = Counter()
+        self.bearer: Counter[str] = Counter()  # tokens the API calls carried
+        self.accepted_tokens: set[str] = set()  # empty: any token, or none
         self.faults: list[Fault] = []
         self._advanced_to = self.clock.now()
         for car in cars:
@@ -350,6 +357,7 @@ class Fleet:
             "total": sum(self.calls.values()),
             "by_kind": dict(by_kind),
             "by_endpoint": dict(self.calls),
+            "bearer": dict(self.bearer),
         }
 
 
@@ -482,6 +490,17 @@ async def _cars(request: web.Request) -> web.Response:
     return web.json_response([_public(car) for car in fleet.cars])
 
 
+async def _car_data(request: web.Request) -> web.Response:
+    """What `vehicle_data` would answer, asleep or not, uncounted: for a fake TeslaMate."""
+    fleet = request.app[FLEET]
+    fleet.advance()
+    try:
+        car = fleet.car(request.match_info["vin"])
+    except SimError as e:
+        return _fail(e)
+    return web.json_response(car.vehicle_data(fleet.clock.wall()))
+
+
 async def _patch_car(request: web.Request) -> web.Response:
     fleet = request.app[FLEET]
     try:
@@ -517,7 +536,35 @@ async def _calls(request: web.Request) -> web.Response:
 
 async def _reset_calls(request: web.Request) -> web.Response:
     request.app[FLEET].calls.clear()
+    request.app[FLEET].bearer.clear()
     return web.json_response(request.app[FLEET].calls_report())
+
+
+async def _set_tokens(request: web.Request) -> web.Response:
+    """`{"accepted": [...]}`: only these bearer tokens from now on ([]: any)."""
+    fleet = request.app[FLEET]
+    try:
+        body = await request.json()
+        fleet.accepted_tokens = {str(t) for t in body["accepted"]}
+    except (ValueError, TypeError, KeyError):
+        return _fail(SimError(400, 'send {"accepted": ["token", ...]}'))
+    return web.json_response({"accepted": sorted(fleet.accepted_tokens)})
+
+
+@web.middleware
+async def _bearer(request: web.Request, handler) -> web.StreamResponse:
+    """Record the token of every API call; refuse tokens not accepted (401, as Tesla)."""
+    if not request.path.startswith("/api/"):
+        return await handler(request)
+    fleet = request.app[FLEET]
+    auth = request.headers.get("Authorization", "")
+    token = auth[7:] if auth.lower().startswith("bearer ") else ""
+    if token:
+        fleet.bearer[token] += 1
+    if fleet.accepted_tokens and token not in fleet.accepted_tokens:
+        fleet.calls["unauthorized"] += 1
+        return _fail(SimError(401, "invalid bearer token"))
+    return await handler(request)
 
 
 def _public(car: SimCar) -> dict[str, Any]:
@@ -528,7 +575,7 @@ def _public(car: SimCar) -> dict[str, Any]:
 
 
 def make_app(fleet: Fleet) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[_bearer])
     app[FLEET] = fleet
     app.router.add_get("/api/1/vehicles", _api(lambda f, r: f.list_vehicles()))
     app.router.add_get("/api/1/products", _api(lambda f, r: f.list_vehicles()))
@@ -544,17 +591,21 @@ def make_app(fleet: Fleet) -> web.Application:
     app.router.add_post("/oauth2/v3/token", _token)
     app.router.add_get("/sim/cars", _cars)
     app.router.add_post("/sim/cars/{vin}", _patch_car)
+    app.router.add_get("/sim/cars/{vin}/data", _car_data)
     app.router.add_post("/sim/faults", _add_fault)
     app.router.add_delete("/sim/faults", _clear_faults)
     app.router.add_get("/sim/calls", _calls)
     app.router.add_post("/sim/calls/reset", _reset_calls)
+    app.router.add_post("/sim/tokens", _set_tokens)
     return app
 
 
-async def serve(fleet: Fleet, host: str, port: int) -> web.AppRunner:
+async def serve(
+    fleet: Fleet, host: str, port: int, ssl_context: ssl.SSLContext | None = None
+) -> web.AppRunner:
     runner = web.AppRunner(make_app(fleet), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
     return runner
 
 
@@ -567,6 +618,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--asleep", action="store_true", help="start with the cars asleep")
     parser.add_argument("--soc", type=float, default=40.0)
     parser.add_argument("--wake-delay", type=float, default=8.0, help="simulated seconds")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    parser.add_argument("--token", action="append", default=[], help="accept only this token")
     args = parser.parse_args(argv)
     if not 1 <= args.cars <= 9:
         parser.error("--cars must be 1..9")
@@ -578,11 +632,19 @@ def main(argv: list[str] | None = None) -> None:
         soc=args.soc,
         wake_delay=args.wake_delay,
     )
+    fleet.accepted_tokens = set(args.token)
+    context = None
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
 
     async def run() -> None:
-        runner = await serve(fleet, args.host, args.port)
+        runner = await serve(fleet, args.host, args.port, context)
         vins = ", ".join(car.vin for car in fleet.cars)
-        print(f"simulator listening at http://{args.host}:{args.port} (cars: {vins})", flush=True)
+        scheme = "https" if context else "http"
+        print(
+            f"simulator listening at {scheme}://{args.host}:{args.port} (cars: {vins})", flush=True
+        )
         try:
             await asyncio.Event().wait()
         finally:

@@ -15,6 +15,11 @@ The base URL decides how a car is named in paths: the Owner API takes its id,
 everything else (Fleet API, tesla-http-proxy, TeslaBleHttpProxy) the VIN.
 Plain `http://` is only for local proxies and the simulator, which need no
 Tesla token: the token is never sent over http.
+
+A read-only token source (TeslaMate's database) is never written and its
+tokens are never refreshed here: teslapy's refresh is switched off, and the
+source is read again every `reread_s`, when the access token has expired, and
+after a 401 (then the request is tried once more with the new token).
 """
 
 import asyncio
@@ -44,6 +49,8 @@ from wallbox.charge_state import ChargeState, from_vehicle_data
 from wallbox.tokens import TokenSource, account_email, has_token
 
 logger = logging.getLogger(__name__)
+# requests_oauthlib logs the whole token at debug level: never let it.
+logging.getLogger("requests_oauthlib").setLevel(logging.INFO)
 
 OWNER_API_URL = "https://owner-api.teslamotors.com/"
 OWNER_API_HOST = "owner-api.teslamotors.com"
@@ -113,7 +120,9 @@ class TeslapyBackend:
         self.ca_file = ca_file
         self.timeout = timeout
         self.secure = self.api_url.startswith("https://")
+        self.read_only = bool(getattr(tokens, "read_only", False))
         self._session: teslapy.Tesla | None = None
+        self._tokens_read_at = 0.0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tesla-api")
         self._closed = False
 
@@ -211,33 +220,74 @@ class TeslapyBackend:
                 f"no Tesla login for {who} in {self.tokens.describe()}: run `make login` "
                 "(or point tesla_api_url at a local proxy that needs no token)"
             )
+
+        def nowhere(cache: dict) -> None:
+            return None
+
         session = teslapy.Tesla(
             email or "local-proxy",
-            cache_loader=self.tokens.load if self.secure else dict,
-            cache_dumper=self.tokens.save if self.secure else (lambda cache: None),
+            cache_loader=(lambda: cache) if self.secure else dict,
+            cache_dumper=self.tokens.save if self.secure and not self.read_only else nowhere,
             timeout=self.timeout,
             verify=self.ca_file or True,
             retry=0,
         )
+        if self.read_only:
+            session.auto_refresh_url = None  # never refresh someone else's tokens
+            session.cache_loader = self.tokens.load
+            self._tokens_read_at = time.monotonic()
+        else:
+            session.cache_loader = self.tokens.load if self.secure else dict
         self._session = session
         return session
 
+    def _reread_tokens(self, session: teslapy.Tesla, what: str, *, force: bool) -> bool:
+        """Read a read-only source again when due (or forced); True if the token changed."""
+        expires_at = session.token.get("expires_at") or 0
+        expired = 0 < expires_at < time.time() + 60
+        if not (force or expired or time.monotonic() - self._tokens_read_at >= self.reread_s):
+            return False
+        self._tokens_read_at = time.monotonic()
+        try:
+            cache = self.tokens.load()
+        except NotConfigured:
+            if force or expired:
+                raise
+            return False  # a routine re-read failed (logged by the source): the token still works
+        entry = cache.get(session.email) or next(iter(cache.values()), {})
+        sso = entry.get("sso") if isinstance(entry, dict) else None
+        if not isinstance(sso, dict) or not sso.get("access_token"):
+            raise NotConfigured(f"{what}: no token in {self.tokens.describe()}")
+        expires_at = sso.get("expires_at") or 0
+        if 0 < expires_at < time.time():
+            raise Unauthorized(
+                f"{what}: the access token in {self.tokens.describe()} expired at "
+                f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(expires_at))}: TeslaMate "
+                "refreshes it while it runs; check that TeslaMate is running and signed in"
+            )
+        if sso.get("access_token") == session.token.get("access_token"):
+            return False
+        session.token = sso
+        return True
+
+    @property
+    def reread_s(self) -> float:
+        return float(getattr(self.tokens, "reread_s", 600.0))
+
     def _request(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
         session = self._session_for_thread()
-        url = urljoin(self.api_url, path)
-        kwargs.setdefault("timeout", self.timeout)
-        try:
-            if self.secure:  # adds the bearer token and refreshes it when it expired
-                response = OAuth2Session.request(session, method, url, **kwargs)
-            else:
-                response = requests.Session.request(session, method, url, **kwargs)
-        except OAuth2Error as e:
-            raise Unauthorized(
-                f"{what}: the Tesla login is no longer valid ({e.description or e.error}): "
-                "run `make login` again"
-            ) from None
-        except requests.RequestException as e:
-            raise Unavailable(f"{what}: {self.api_url} is not reachable ({_short(e)})") from None
+        read_only = self.read_only and self.secure
+        if read_only:
+            self._reread_tokens(session, what, force=False)
+        response = self._send(session, method, path, what, **kwargs)
+        if read_only and response.status_code == 401:
+            if self._reread_tokens(session, what, force=True):  # TeslaMate has a new one
+                response = self._send(session, method, path, what, **kwargs)
+            if response.status_code in (401, 403):
+                raise Unauthorized(
+                    f"{what}: HTTP {response.status_code}: the Tesla API refused the token from "
+                    f"{self.tokens.describe()}; sign in to TeslaMate again"
+                )
         if not response.ok:
             raise error_from_http(
                 response.status_code,
@@ -251,6 +301,29 @@ class TeslapyBackend:
         except ValueError:
             raise Unavailable(f"{what}: the answer is not JSON") from None
         return _payload(body)
+
+    def _send(
+        self, session: teslapy.Tesla, method: str, path: str, what: str, **kwargs: Any
+    ) -> requests.Response:
+        url = urljoin(self.api_url, path)
+        kwargs.setdefault("timeout", self.timeout)
+        if self.ca_file:  # per request: REQUESTS_CA_BUNDLE would override the session's
+            kwargs.setdefault("verify", self.ca_file)
+        try:
+            if self.secure:  # adds the bearer token and refreshes it when it expired
+                return OAuth2Session.request(session, method, url, **kwargs)
+            return requests.Session.request(session, method, url, **kwargs)
+        except OAuth2Error as e:
+            advice = (
+                f"check that TeslaMate is running and signed in ({self.tokens.describe()})"
+                if self.read_only
+                else "run `make login` again"
+            )
+            raise Unauthorized(
+                f"{what}: the Tesla login is no longer valid ({e.description or e.error}): {advice}"
+            ) from None
+        except requests.RequestException as e:
+            raise Unavailable(f"{what}: {self.api_url} is not reachable ({_short(e)})") from None
 
 
 def _short(error: Exception) -> str:

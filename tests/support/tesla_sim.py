@@ -1,6 +1,7 @@
 """The car simulator (python -m wallbox.simulator) as a subprocess, and small HTTP helpers."""
 
 import json
+import ssl
 import subprocess
 import sys
 import time
@@ -13,14 +14,15 @@ from support.ports import free_port, wait_for_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def http(url: str, method: str = "GET", body=None, headers=None, timeout: float = 30.0):
+def http(url: str, method: str = "GET", body=None, headers=None, timeout: float = 30.0,
+         context=None):  # fmt: skip
     """(status, parsed JSON body or text) for any answer, errors included."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as reply:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as reply:
             status, raw = reply.status, reply.read()
     except urllib.error.HTTPError as e:
         status, raw = e.code, e.read()
@@ -31,18 +33,32 @@ def http(url: str, method: str = "GET", body=None, headers=None, timeout: float 
 
 
 class Simulator:
+    """With `tls` (a TestCA) it serves HTTPS as `localhost`; `tokens`: the only bearer
+    tokens it accepts."""
+
     def __init__(self, workdir: Path, *, time_factor: float = 1.0, asleep: bool = False,
-                 cars: int = 1, port: int | None = None) -> None:  # fmt: skip
+                 cars: int = 1, port: int | None = None, tls=None,
+                 tokens: list[str] | None = None) -> None:  # fmt: skip
         self.port = port or free_port()
         self.args = [
             sys.executable, "-m", "wallbox.simulator", "--port", str(self.port),
             "--time-factor", str(time_factor), "--cars", str(cars),
         ] + (["--asleep"] if asleep else [])  # fmt: skip
+        self.context = None
+        if tls is not None:
+            self.context = ssl.create_default_context(cafile=tls.ca_file)
+            tls.server_context("localhost")  # writes localhost.crt and .key
+            self.args += ["--tls-cert", str(tls.path / "localhost.crt"),
+                          "--tls-key", str(tls.path / "localhost.key")]  # fmt: skip
+        for token in tokens or ():
+            self.args += ["--token", token]
         self.log_path = workdir / f"simulator-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
+        if self.context is not None:
+            return f"https://localhost:{self.port}"
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "Simulator":
@@ -66,22 +82,27 @@ class Simulator:
     # --- control ------------------------------------------------------------
 
     def cars(self) -> list[dict]:
-        return http(self.url + "/sim/cars")[1]
+        return http(self.url + "/sim/cars", context=self.context)[1]
 
     def car(self, n: int = 1) -> dict:
         return self.cars()[n - 1]
 
     def patch(self, changes: dict, n: int = 1) -> dict:
         vin = self.car(n)["vin"]
-        status, body = http(f"{self.url}/sim/cars/{vin}", "POST", changes)
+        status, body = http(f"{self.url}/sim/cars/{vin}", "POST", changes, context=self.context)
         assert status == 200, body
         return body
 
     def calls(self) -> dict:
-        return http(self.url + "/sim/calls")[1]
+        return http(self.url + "/sim/calls", context=self.context)[1]
+
+    def reads(self) -> int:
+        """State reads (vehicle_data and summary), what TeslaMate's telemetry saves."""
+        by_endpoint = self.calls()["by_endpoint"]
+        return by_endpoint.get("vehicle_data", 0) + by_endpoint.get("summary", 0)
 
     def reset_calls(self) -> None:
-        http(self.url + "/sim/calls/reset", "POST", {})
+        http(self.url + "/sim/calls/reset", "POST", {}, context=self.context)
 
 
 def until(condition, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):

@@ -1,0 +1,174 @@
+"""TeslaMate end to end: a real mitmdump with every addon, the car simulator as a process,
+a fake TeslaMate publishing the simulated car to the real Mosquitto (its own namespace per
+test), and TeslaMate's tokens in a throwaway database of the real PostgreSQL.
+
+Clocks run 20 times faster (wallbox_time_factor, the simulator's --time-factor):
+teslamate_silence_s=60 is 3 s of real time.
+"""
+
+import time
+import uuid
+
+import pytest
+from test_e2e_wallbox import FACTOR, Wallbox, wallbox_options
+
+from support.fake_teslamate import TeslaMateMirror
+from support.mitm import Mitmdump
+from support.tesla_sim import Simulator, until
+from support.teslamate_db import access_token
+
+pytestmark = [pytest.mark.e2e, pytest.mark.service]
+
+SILENCE_S = 60
+KEY = "teslamate-encryption-key"
+
+
+def telemetry_options(broker, namespace: str, **more) -> dict:
+    return {
+        "teslamate_mqtt_url": f"mqtt://{broker.url.host}:{broker.url.port}",
+        "teslamate_namespace": namespace,
+        "teslamate_silence_s": SILENCE_S,
+        **more,
+    }
+
+
+@pytest.fixture
+def sim(tmp_path):
+    with Simulator(tmp_path, time_factor=FACTOR) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"teslahome-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def teslamate(broker, sim, namespace):
+    with TeslaMateMirror(broker, sim.url, sim.car()["vin"], namespace=namespace) as mirror:
+        yield mirror
+
+
+@pytest.fixture
+def wallbox(tmp_path, confdir, sim, broker, namespace, teslamate):
+    options = wallbox_options(sim.url, **telemetry_options(broker, namespace))
+    with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening at") as proxy:
+        yield Wallbox(proxy).ready()
+
+
+def source(wallbox) -> str:
+    return wallbox.status()["telemetry"]["source"]
+
+
+def wait_source(wallbox, wanted: str, timeout: float = 20.0) -> dict:
+    return until(
+        lambda: (s := wallbox.status())["telemetry"]["source"] == wanted and s,
+        timeout,
+        what=f"telemetry from {wanted}",
+    )
+
+
+def test_the_status_follows_teslamate_and_the_car_is_never_read(wallbox, sim):
+    status = wait_source(wallbox, "teslamate")
+    assert status["telemetry"]["reason"].startswith("TeslaMate is healthy")
+    sim.reset_calls()
+    sim.patch({"soc": 55})
+    until(lambda: wallbox.status()["soc"] == 55, 10, what="the new SoC")
+    code, body = wallbox.get("/tlwb/1/control?1&wait=120")
+    assert code == 200 and body["status"] == 3, body
+    code, body = wallbox.get("/tlwb/1/set_amps?10&wait=120")
+    assert code == 200 and sim.car()["amps_request"] == 10, body
+    until(lambda: wallbox.status()["amps"] == 10, 10, what="10 A reported by TeslaMate")
+    time.sleep(5)  # 100 simulated seconds: three 30-second polls of a charging car, skipped
+    assert sim.reads() == 0, sim.calls()
+    assert [c[1] for c in sim.car()["commands"]] == ["charge_start", "set_charging_amps"]
+    sim.patch({"plugged_in": False})
+    body = wallbox.wait_status(0, 10)
+    assert body["plugged_in"] is False and body["telemetry"]["source"] == "teslamate"
+    assert sim.reads() == 0
+    assert "charge state from TeslaMate now, no Tesla API reads" in wallbox.proxy.log
+
+
+def test_healthy_false_and_silence_each_fall_back_and_recover(wallbox, sim, teslamate):
+    wait_source(wallbox, "teslamate")
+    assert wallbox.get("/tlwb/1/control?1&wait=120")[0] == 200
+    sim.reset_calls()
+
+    teslamate.healthy = False
+    status = wait_source(wallbox, "tesla_api")
+    assert "healthy=false" in status["telemetry"]["reason"]
+    until(lambda: sim.reads() >= 2, 20, what="API reads of the charging car")
+    teslamate.healthy = True
+    wait_source(wallbox, "teslamate")
+    time.sleep(1)  # a read under way when TeslaMate came back may still end
+    reads = sim.reads()
+    time.sleep(4)  # 80 simulated seconds: more than two polls
+    assert sim.reads() == reads
+
+    teslamate.silent.set()
+    started = time.monotonic()
+    status = wait_source(wallbox, "tesla_api")
+    assert "silent for" in status["telemetry"]["reason"]
+    assert time.monotonic() - started >= SILENCE_S / FACTOR - 1.5
+    until(lambda: sim.reads() > reads, 20, what="API reads during the silence")
+    teslamate.silent.clear()  # the charging car changes: TeslaMate publishes again
+    wait_source(wallbox, "teslamate")
+
+    log = wallbox.proxy.log
+    assert log.count("falling back to Tesla API reads") == 2
+    assert "falling back to Tesla API reads: TeslaMate reports healthy=false" in log
+    assert "while charging (limit 60 s)" in log
+
+
+def test_a_sleeping_car_stays_on_teslamate_through_the_silence(wallbox, sim, teslamate):
+    sim.patch({"state": "asleep"})
+    until(lambda: wallbox.status()["car_state"] == "asleep", 10, what="asleep")
+    sim.reset_calls()
+    teslamate.silent.set()
+    time.sleep(SILENCE_S / FACTOR * 2)
+    assert source(wallbox) == "teslamate" and sim.reads() == 0
+
+
+# --- tokens -------------------------------------------------------------------------
+
+
+def token_options(sim, teslamate_db, test_ca, key: str) -> dict:
+    return {
+        **wallbox_options(sim.url),
+        "tesla_api_ca_file": test_ca.ca_file,
+        "teslamate_db_url": teslamate_db.dsn,
+        "teslamate_encryption_key": key,
+    }
+
+
+def test_teslamates_decrypted_token_reaches_the_api(tmp_path, confdir, teslamate_db, test_ca):
+    token = access_token("e2e")
+    teslamate_db.create_tokens_table()
+    teslamate_db.store_tokens(token, "refresh-e2e", KEY)
+    with Simulator(tmp_path, time_factor=FACTOR, tls=test_ca, tokens=[token]) as sim:
+        options = token_options(sim, teslamate_db, test_ca, KEY)
+        with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening") as proxy:
+            wallbox = Wallbox(proxy).ready()
+            assert wallbox.get("/tlwb/1/control?1&wait=120")[0] == 200
+            calls = sim.calls()
+            assert list(calls["bearer"]) == [token] and calls["by_endpoint"].get("token") is None
+            assert "tokens: TeslaMate's database (127.0.0.1:5432/" in proxy.log
+            assert token not in proxy.log and "refresh-e2e" not in proxy.log
+
+
+def test_a_wrong_encryption_key_fails_clearly(tmp_path, confdir, teslamate_db, test_ca):
+    teslamate_db.create_tokens_table()
+    teslamate_db.store_tokens(access_token("x"), "r", KEY)
+    with Simulator(tmp_path, time_factor=FACTOR, tls=test_ca) as sim:
+        options = token_options(sim, teslamate_db, test_ca, "not-the-key")
+        with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening") as proxy:
+            wallbox = Wallbox(proxy)
+            code, body = wallbox.get("/tlwb/1/status")
+            assert code == 503
+            assert (
+                "teslamate_encryption_key does not decrypt TeslaMate's access token"
+                in (body["error"])
+            )
+            time.sleep(7)  # the car list is retried every 60 simulated seconds
+            assert proxy.log.count("Tesla API tokens: teslamate_encryption_key") == 1
+            assert sim.calls()["total"] == 0  # nothing was sent without a token
