@@ -1,0 +1,171 @@
+"""A mitmproxy content view that shows ScanMyTesla samples with names and units.
+
+Covers the bodies of the teslalogger.de endpoints, recognised by path (so it
+also works for saved flows and reverse-mode listeners):
+
+- insert_scanmytesla.php request: token, version, device time, every value
+- check_token.php and get_scanmytesla.php requests: the token
+- get_scanmytesla.php response: the hand-out TeslaLogger receives
+
+Values appear grouped and in catalogue order (storage/catalogue.csv), ids the
+catalogue does not know last, by number. A body that cannot be decoded shows
+the decoder's reason and the raw text instead of an error. Its priority (2)
+beats mitmproxy's form view (1) for these flows; the Raw and URL-encoded views
+stay selectable.
+"""
+
+from mitmproxy import contentviews, http
+from mitmproxy.contentviews import Contentview, Metadata
+
+from addons import smt_wire as wire
+from storage.catalogue import GROUP_TITLES, Catalogue, catalogue
+from storage.samples import Sample
+
+PRIORITY = 2.0  # the built-in URL-encoded view answers 1 for form bodies
+RAW_SHOWN = 2000  # bytes of an undecodable body shown under the reason
+
+HANDOUT = "hand-out"  # get_scanmytesla.php's response, the only response shown
+
+
+def format_value(value: float) -> str:
+    """Readable, not exact: 4 decimals at most, small numbers in 3 significant
+    digits. The exact doubles stay in the Raw view and in storage."""
+    if value != 0 and abs(value) < 0.001:
+        return f"{value:.3g}"
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def value_lines(values: dict[int, float], names: Catalogue) -> list[str]:
+    """One line per value under its group's title: id, name, value, unit, notes."""
+    ids = sorted(values, key=names.order)
+    infos = [names.info(i) for i in ids]
+    shown = [format_value(values[i]) for i in ids]
+    id_w = max((len(str(i)) for i in ids), default=0)
+    name_w = max((len(info.name) for info in infos), default=0)
+    # Align on the decimal point: integer parts right-aligned, fractions left.
+    int_w = max((len(s.partition(".")[0]) for s in shown), default=0)
+    frac_w = max((len(s.partition(".")[2]) + ("." in s) for s in shown), default=0)
+    unit_w = max((len(info.unit) for info in infos), default=0)
+    lines: list[str] = []
+    group = None
+    for info, text in zip(infos, shown, strict=True):
+        if info.group != group:
+            group = info.group
+            lines.append(GROUP_TITLES[group])
+        whole, dot, fraction = text.partition(".")
+        number = whole.rjust(int_w) + (dot + fraction).ljust(frac_w)
+        notes = "; ".join(n for n in (info.teslalogger, info.description) if n)
+        line = (
+            f"  {str(info.id).rjust(id_w)}  {info.name.ljust(name_w)}  {number}"
+            f"  {info.unit.ljust(unit_w)}  {notes}"
+        )
+        lines.append(line.rstrip())
+    return lines
+
+
+def _render(title: str, fields: list[tuple[str, str]], sample: Sample, names: Catalogue) -> str:
+    fields = [*fields, ("device time", sample.device_time), ("values", str(len(sample.values)))]
+    if sample.skipped:
+        dropped = ", ".join(map(str, sample.skipped))
+        fields.append(("dropped", f"ids {dropped}: NaN/Infinity, as TeslaLogger drops them"))
+    width = max(len(label) for label, _ in fields)
+    head = [f"{label.ljust(width)}  {text}" for label, text in fields]
+    return "\n".join([title, *head, "", *value_lines(dict(sample.values), names)]) + "\n"
+
+
+def _undecodable(title: str, error: wire.WireError, data: bytes) -> str:
+    raw = data[:RAW_SHOWN].decode("utf-8", "backslashreplace")
+    more = f"\n  ... ({len(data) - RAW_SHOWN} more bytes)" if len(data) > RAW_SHOWN else ""
+    return f"{title}: cannot be decoded\n  {error.reason}\n\nThe body as sent:\n  {raw}{more}\n"
+
+
+def render_upload(data: bytes, names: Catalogue) -> str:
+    title = "ScanMyTesla upload"
+    try:
+        sample = wire.decode_upload(data)
+    except wire.WireError as e:
+        return _undecodable(title, e, data)
+    fields = [("token", sample.token), ("version", sample.version or "(none)")]
+    return _render(title, fields, sample, names)
+
+
+def render_token(title: str, data: bytes) -> str:
+    try:
+        token = wire.parse_token(wire.parse_form(data))
+    except wire.WireError as e:
+        return _undecodable(title, e, data)
+    return f"{title}\ntoken  {token}\n"
+
+
+def decode_handout(data: bytes) -> tuple[str, str, Sample]:
+    """get_scanmytesla.php's `<id>\\r\\n<date>\\r\\n<json>`: the hand-out's
+    sample id, the second TeslaLogger files it under, and the sample."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise wire.WireError("the hand-out is not UTF-8") from None
+    parts = text.split("\r\n", 2)
+    if len(parts) != 3:
+        raise wire.WireError("a hand-out has three CRLF-separated parts: id, date, JSON")
+    handout_id, second, payload = parts
+    return handout_id, second, wire.decode_sample(payload)
+
+
+def render_handout(data: bytes, names: Catalogue) -> str:
+    title = "Hand-out to TeslaLogger"
+    try:
+        handout_id, second, sample = decode_handout(data)
+    except wire.WireError as e:
+        return _undecodable(title, e, data)
+    fields = [("up to sample", handout_id), ("filed under", f"{second} (TeslaLogger's second)")]
+    return _render(title, fields, sample, names)
+
+
+def looks_like_handout(data: bytes) -> bool:
+    """`not found` and `ERROR: ...` are better read raw."""
+    return data[:1].isdigit() and b"\r\n" in data[:40]
+
+
+def body_kind(data: bytes, metadata: Metadata) -> str | None:
+    """Which body this is: an endpoint path for requests, HANDOUT, or None."""
+    flow = metadata.flow
+    if not isinstance(flow, http.HTTPFlow):
+        return None
+    path = flow.request.path.partition("?")[0]
+    if path not in wire.ENDPOINTS:
+        return None
+    message = metadata.http_message
+    if isinstance(message, http.Request):
+        return path
+    if isinstance(message, http.Response) and path == wire.GET and looks_like_handout(data):
+        return HANDOUT
+    return None
+
+
+class ScanMyTeslaContentview(Contentview):
+    name = "ScanMyTesla"
+
+    def render_priority(self, data: bytes, metadata: Metadata) -> float:
+        return PRIORITY if data and body_kind(data, metadata) else -1
+
+    def prettify(self, data: bytes, metadata: Metadata) -> str:
+        kind = body_kind(data, metadata)
+        if kind is None:  # chosen by hand for some other body: guess from its shape
+            kind = HANDOUT if looks_like_handout(data) else wire.INSERT
+        names = catalogue()
+        if kind == HANDOUT:
+            return render_handout(data, names)
+        if kind == wire.INSERT:
+            return render_upload(data, names)
+        title = "ScanMyTesla token check" if kind == wire.CHECK_TOKEN else "TeslaLogger poll"
+        return render_token(title, data)
+
+
+class SmtView:
+    """Registers the content view. mitmproxy 12.2 has no public way to remove
+    one again; registering replaces a view of the same name, so a script
+    reload just swaps it."""
+
+    def load(self, loader) -> None:
+        contentviews.add(ScanMyTeslaContentview)
