@@ -2,8 +2,9 @@
 
 Addons answer in list order: the ones that answer locally come before
 TeslaloggerIntercept, which forwards whatever is left to the real teslalogger.de.
-The store comes last: mitmproxy calls `done` in list order, so everything that
-uses the database has stopped before it closes.
+The inspection addons (content view, marks, flow limit) follow: they read what
+the others decided. The store comes last: mitmproxy calls `done` in list order,
+so everything that uses the database has stopped before it closes.
 """
 
 import sys
@@ -12,9 +13,12 @@ from pathlib import Path
 # Lets `mitmdump -s addons/entry.py` work from a checkout that was not pip-installed.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from addons.flowlimit import FlowLimit
+from addons.flowmarks import FlowMarks
 from addons.intercept import TeslaloggerIntercept
 from addons.mirror import Mirror
 from addons.scanmytesla import ScanMyTesla
+from addons.smt_view import SmtView
 from addons.store import Store
 from addons.teslamate import TeslaMate
 from addons.wallbox_api import WallboxApi
@@ -29,5 +33,8 @@ addons = [
     WallboxApi(store, teslamate),
     teslamate,  # after the wallbox API: its MQTT link closes once the controller stopped
     TeslaloggerIntercept(),
+    SmtView(),
+    FlowMarks(),
+    FlowLimit(),
     store,
 ]
