@@ -2,6 +2,7 @@ import pytest
 from mitmproxy import flow as mflow
 from mitmproxy import http
 from mitmproxy.test import taddons, tflow, tutils
+from mitmproxy.utils.emoji import emoji
 
 from addons.flowmarks import MARK, MARKS, OTHER_MARK, FlowMarks, mark, outcome
 from addons.scanmytesla import ACTION
@@ -39,9 +40,10 @@ def test_every_action_of_the_scanmytesla_addon_has_its_own_mark(action, expected
     assert flow.metadata[MARK] == expected
 
 
-def test_marks_are_distinct():
+def test_marks_are_distinct_and_mitmweb_knows_them():
     assert len(set(MARKS.values())) == len(MARKS)
     assert OTHER_MARK not in MARKS.values()
+    assert all(name in emoji for name in [*MARKS.values(), OTHER_MARK])  # else a red dot
 
 
 def test_unknown_actions_get_a_generic_mark_and_keep_their_comment():

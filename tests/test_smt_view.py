@@ -109,7 +109,10 @@ def test_token_check_and_poll_show_the_token(view):
 
 
 def test_the_handout_is_decoded_with_names(view):
-    body = b'12\r\n2025-02-09 19:33:19\r\n{"d":"2025-02-09T19:33:19+01:00","dict":{"2":21.5,"71":78.2}}'
+    body = (
+        b"12\r\n2025-02-09 19:33:19\r\n"
+        b'{"d":"2025-02-09T19:33:19+01:00","dict":{"2":21.5,"71":78.2}}'
+    )
     flow = smt_flow("/get_scanmytesla.php", b"t=abc", response=body)
     result = shown(flow.response, flow)
     assert result.view_name == "ScanMyTesla"
