@@ -1,0 +1,114 @@
+"""Memory of mitmweb and mitmdump after many uploads, with and without
+smt_keep_flows, and the bytes on disk each stored value costs.
+
+    .venv/bin/python tests/bench/flow_memory.py                  # 100,000 uploads per run
+    .venv/bin/python tests/bench/flow_memory.py --uploads 20000 --runs mitmweb:2000
+
+Each run starts a fresh proxy (own data directory, free ports), sends the
+uploads over keep-alive HTTPS connections through it as the app does, then
+reads the proxy's resident memory (VmRSS) and peak (VmHWM) from /proc, stops
+it cleanly and measures the database. Not collected by pytest.
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mitmproxy.certs import CertStore
+from support.mitm import Mitmdump
+from support.ports import free_port, wait_for_port
+from support.uploads import send_uploads, value_ids
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0])
+    return fields
+
+
+def database_bytes(data_dir: Path) -> int:
+    return sum(p.stat().st_size for p in data_dir.glob("teslahome.sqlite3*"))
+
+
+def run(tool: str, keep: int, args, confdir: Path) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{tool}-{keep}-"))
+    options: dict[str, object] = {"smt_keep_flows": keep}
+    web_port = None
+    if tool == "mitmweb":
+        web_port = free_port()
+        options |= {"web_port": web_port, "web_open_browser": False, "web_password": "bench"}
+    proxy = Mitmdump(workdir, confdir, options, tool=tool)
+    with proxy:
+        if web_port:
+            wait_for_port(web_port)
+        before = memory_kib(proxy.pid)
+        seconds = asyncio.run(
+            send_uploads(
+                proxy.port,
+                proxy.ca_file,
+                args.uploads,
+                values=args.values,
+                concurrency=args.concurrency,
+                report_every=10.0,
+            )
+        )
+        time.sleep(1.0)  # let the last flows finish and the view settle
+        after = memory_kib(proxy.pid)
+    disk = database_bytes(proxy.data_dir)
+    values = args.uploads * len(value_ids(args.values))
+    return {
+        "tool": tool,
+        "keep": keep,
+        "uploads": args.uploads,
+        "seconds": round(seconds, 1),
+        "per_s": round(args.uploads / seconds),
+        "rss_start_mib": round(before["VmRSS"] / 1024, 1),
+        "rss_end_mib": round(after["VmRSS"] / 1024, 1),
+        "peak_mib": round(after["VmHWM"] / 1024, 1),
+        "db_bytes": disk,
+        "bytes_per_value": round(disk / values, 2),
+        "bytes_per_upload": round(disk / args.uploads, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--uploads", type=int, default=100_000)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--values", type=int, default=7, help="values per upload (seed: 7)")
+    parser.add_argument(
+        "--runs",
+        default="mitmweb:0,mitmweb:2000,mitmdump:0,mitmdump:2000",
+        help="tool:smt_keep_flows pairs (0: keep every flow)",
+    )
+    args = parser.parse_args()
+    confdir = Path(tempfile.mkdtemp(prefix="bench-certs-"))
+    CertStore.from_store(confdir, "mitmproxy", 2048)
+    results = []
+    for spec in args.runs.split(","):
+        tool, _, keep = spec.partition(":")
+        print(f"{tool} smt_keep_flows={keep}: {args.uploads} uploads", file=sys.stderr)
+        results.append(run(tool, int(keep), args, confdir))
+        print(json.dumps(results[-1]), flush=True)
+    print()
+    print(f"{'tool':9} {'keep':>6} {'uploads':>8} {'req/s':>6} {'RSS start':>10} "
+          f"{'RSS end':>9} {'peak':>8} {'B/value':>8} {'B/upload':>9}")  # fmt: skip
+    for r in results:
+        print(
+            f"{r['tool']:9} {r['keep']:>6} {r['uploads']:>8} {r['per_s']:>6} "
+            f"{r['rss_start_mib']:>7} MiB {r['rss_end_mib']:>5} MiB {r['peak_mib']:>4} MiB "
+            f"{r['bytes_per_value']:>8} {r['bytes_per_upload']:>9}"
+        )
+
+
+if __name__ == "__main__":
+    main()
