@@ -18,50 +18,14 @@ from mitmproxy import contentviews, http
 from mitmproxy.contentviews import Contentview, Metadata
 
 from addons import smt_wire as wire
-from storage.catalogue import GROUP_TITLES, Catalogue, catalogue
+from storage.catalogue import Catalogue, catalogue
+from storage.readout import value_lines
 from storage.samples import Sample
 
 PRIORITY = 2.0  # the built-in URL-encoded view answers 1 for form bodies
 RAW_SHOWN = 2000  # bytes of an undecodable body shown under the reason
 
 HANDOUT = "hand-out"  # get_scanmytesla.php's response, the only response shown
-
-
-def format_value(value: float) -> str:
-    """Readable, not exact: 4 decimals at most, small numbers in 3 significant
-    digits. The exact doubles stay in the Raw view and in storage."""
-    if value != 0 and abs(value) < 0.001:
-        return f"{value:.3g}"
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def value_lines(values: dict[int, float], names: Catalogue) -> list[str]:
-    """One line per value under its group's title: id, name, value, unit, notes."""
-    ids = sorted(values, key=names.order)
-    infos = [names.info(i) for i in ids]
-    shown = [format_value(values[i]) for i in ids]
-    id_w = max((len(str(i)) for i in ids), default=0)
-    name_w = max((len(info.name) for info in infos), default=0)
-    # Align on the decimal point: integer parts right-aligned, fractions left.
-    int_w = max((len(s.partition(".")[0]) for s in shown), default=0)
-    frac_w = max((len(s.partition(".")[2]) + ("." in s) for s in shown), default=0)
-    unit_w = max((len(info.unit) for info in infos), default=0)
-    lines: list[str] = []
-    group = None
-    for info, text in zip(infos, shown, strict=True):
-        if info.group != group:
-            group = info.group
-            lines.append(GROUP_TITLES[group])
-        whole, dot, fraction = text.partition(".")
-        number = whole.rjust(int_w) + (dot + fraction).ljust(frac_w)
-        notes = "; ".join(n for n in (info.teslalogger, info.description) if n)
-        line = (
-            f"  {str(info.id).rjust(id_w)}  {info.name.ljust(name_w)}  {number}"
-            f"  {info.unit.ljust(unit_w)}  {notes}"
-        )
-        lines.append(line.rstrip())
-    return lines
 
 
 def _render(title: str, fields: list[tuple[str, str]], sample: Sample, names: Catalogue) -> str:
