@@ -30,6 +30,7 @@ logging.getLogger("aiosqlite").setLevel(logging.INFO)
 type Operation[T] = Callable[[aiosqlite.Connection], Awaitable[T]]
 
 MAX_BATCH = 512
+DB_NAME = "teslahome.sqlite3"  # in data_dir
 
 
 class StorageError(Exception):
@@ -101,13 +102,17 @@ class Database:
         logger.info("storage: reopened %s after it was read-only", self.path)
 
     async def _open_reader_only(self) -> None:
+        # Nothing is created or migrated: a missing file is an error, not a new database.
+        if not self.path.is_file():
+            raise StorageError(f"no database at {self.path}")
         try:
             self._reader = await aiosqlite.connect(
-                f"file:{self.path}?mode=ro", uri=True, isolation_level=None
+                f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
             )
+            await self._reader.execute("PRAGMA query_only=1")
             async with self._reader.execute("PRAGMA user_version") as cursor:
                 (version,) = await cursor.fetchone()  # type: ignore[misc]
-        except sqlite3.Error as e:
+        except (sqlite3.Error, OSError) as e:
             await self._close_connections()
             raise StorageError(f"cannot open {self.path}: {describe(e)}") from e
         if version != SCHEMA_VERSION:

@@ -62,6 +62,7 @@ class StoredSample:
 class LatestValue:
     value: float
     sample_id: int
+    device_time: datetime | None = None  # of that sample; None once it left the history
 
 
 def parse_device_time(text: str) -> datetime:
@@ -257,16 +258,23 @@ class SampleStore:
         return await self.db.write(op)
 
     async def latest(self, token: str) -> dict[int, LatestValue]:
-        """The newest value of every id the app has sent for `token`."""
+        """The newest value of every id the app has sent for `token`: the car's
+        current state, merged from the deltas, without scanning the history."""
 
         async def op(conn: aiosqlite.Connection) -> dict[int, LatestValue]:
             async with conn.execute(
-                "SELECT value_id, value, sample_id FROM latest"
-                " JOIN token ON token.id = latest.token_id WHERE token.token = ?"
-                " ORDER BY value_id",
+                "SELECT value_id, value, sample_id, device_us, device_offset_min FROM latest"
+                " JOIN token ON token.id = latest.token_id"
+                " LEFT JOIN sample ON sample.id = latest.sample_id"
+                " WHERE token.token = ? ORDER BY value_id",
                 (token,),
             ) as cursor:
-                return {vid: LatestValue(value, sid) async for vid, value, sid in cursor}
+                return {
+                    vid: LatestValue(
+                        value, sid, None if dev_us is None else from_epoch_us(dev_us, offset)
+                    )
+                    async for vid, value, sid, dev_us, offset in cursor
+                }
 
         return await self.db.read(op)
 
@@ -277,9 +285,19 @@ class SampleStore:
 
         return await self.db.read(op)
 
-    async def count(self) -> int:
+    async def count(
+        self,
+        *,
+        token: str | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+    ) -> int:
+        """How many samples `history` with the same filters yields."""
+        where, params = _history_filter(token, since_ms, until_ms, after_id=0)
+        sql = f"SELECT count(*) FROM sample JOIN token ON token.id = sample.token_id WHERE {where}"
+
         async def op(conn: aiosqlite.Connection) -> int:
-            async with conn.execute("SELECT count(*) FROM sample") as cursor:
+            async with conn.execute(sql, params) as cursor:
                 (n,) = await cursor.fetchone()  # type: ignore[misc]
             return n
 
@@ -294,22 +312,12 @@ class SampleStore:
         after_id: int = 0,
     ) -> AsyncIterator[StoredSample]:
         """Stored samples in arrival order, optionally by token and receive time."""
-        where = ["sample.id > ?"]
-        params: list[object] = [after_id]
-        if token is not None:
-            where.append("token.token = ?")
-            params.append(token)
-        if since_ms is not None:
-            where.append("received_ms >= ?")
-            params.append(since_ms)
-        if until_ms is not None:
-            where.append("received_ms < ?")
-            params.append(until_ms)
+        where, params = _history_filter(token, since_ms, until_ms, after_id)
         sql = (
             "SELECT sample.id, token.token, received_ms, device_us, device_offset_min,"
             " version, vals"
             " FROM sample JOIN token ON token.id = sample.token_id"
-            f" WHERE {' AND '.join(where)} ORDER BY sample.id"
+            f" WHERE {where} ORDER BY sample.id"
         )
         async for sid, tok, received, dev_us, offset, version, vals in self.db.rows(sql, params):
             yield StoredSample(
@@ -337,6 +345,23 @@ class SampleStore:
             total += deleted
             if deleted < chunk:
                 return total
+
+
+def _history_filter(
+    token: str | None, since_ms: int | None, until_ms: int | None, after_id: int
+) -> tuple[str, list[object]]:
+    where = ["sample.id > ?"]
+    params: list[object] = [after_id]
+    if token is not None:
+        where.append("token.token = ?")
+        params.append(token)
+    if since_ms is not None:
+        where.append("received_ms >= ?")
+        params.append(since_ms)
+    if until_ms is not None:
+        where.append("received_ms < ?")
+        params.append(until_ms)
+    return " AND ".join(where), params
 
 
 async def _token_ids(

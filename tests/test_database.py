@@ -88,3 +88,53 @@ def test_disk_errors_say_what_to_do():
         sqlite3.OperationalError("attempt to write a readonly database")
     )
     assert "free space" in describe(sqlite3.OperationalError("database or disk is full"))
+
+
+async def read_tokens(database):
+    async def op(conn):
+        async with conn.execute("SELECT token FROM token ORDER BY id") as cursor:
+            return [row[0] async for row in cursor]
+
+    return await database.read(op)
+
+
+async def test_a_reader_beside_the_writer_sees_what_is_committed(db):
+    await db.write(lambda c: insert(c, "a"))
+    reader = Database(db.path, read_only=True)
+    await reader.open()
+    try:
+        assert await read_tokens(reader) == ["a"]
+        await db.write(lambda c: insert(c, "b"))
+        assert await read_tokens(reader) == ["a", "b"]
+        with pytest.raises(StorageError, match="readonly"):
+            await reader.read(lambda c: insert(c, "c"))
+        with pytest.raises(StorageError, match="not open"):
+            await reader.write(lambda c: insert(c, "c"))
+    finally:
+        await reader.close()
+
+
+async def test_read_only_after_the_proxy_closed_the_database(tmp_path):
+    path = tmp_path / "t.sqlite3"
+    writer = Database(path)
+    await writer.open()
+    await writer.write(lambda c: insert(c, "a"))
+    await writer.close()
+    assert not path.with_name("t.sqlite3-wal").exists()
+    reader = Database(path, read_only=True)
+    await reader.open()
+    assert await read_tokens(reader) == ["a"]
+    await reader.close()
+
+
+async def test_read_only_refuses_a_missing_file_or_another_schema(tmp_path):
+    path = tmp_path / "t.sqlite3"
+    with pytest.raises(StorageError, match="no database at"):
+        await Database(path, read_only=True).open()
+    assert not path.exists()  # nothing created
+    sqlite3.connect(path).close()
+    with pytest.raises(StorageError, match="schema version 0, this program reads .*migrate"):
+        await Database(path, read_only=True).open()
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError, match="cannot open"):
+        await Database(path, read_only=True).open()

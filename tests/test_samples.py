@@ -5,7 +5,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from storage.database import Database, StorageError
-from storage.samples import Sample, SampleStore, handout_stamp, parse_device_time
+from storage.samples import (
+    LatestValue,
+    Sample,
+    SampleStore,
+    handout_stamp,
+    parse_device_time,
+)
 
 D0 = "2025-02-09T19:33:19.697553+01:00"
 
@@ -178,3 +184,24 @@ async def test_an_upload_that_fails_does_not_take_its_batch_with_it(store):
     assert isinstance(second, StorageError) and "disk on fire" in str(second)
     assert isinstance(first, int) and isinstance(third, int)
     assert (await store.hand_out("tok")).values == {1: 1.0, 3: 3.0}
+
+
+async def test_latest_is_the_current_state_with_the_time_each_value_was_sent(store):
+    first = await store.add(sample({1: 1.0, 2: 2.0}, "2025-02-09T19:33:19+01:00"), received_ms=1)
+    newest = await store.add(sample({2: 5.0}, "2025-02-09T19:33:25+01:00"), received_ms=2)
+    state = await store.latest("tok")
+    assert state[1] == LatestValue(1.0, first, parse_device_time("2025-02-09T19:33:19+01:00"))
+    assert state[2] == LatestValue(5.0, newest, parse_device_time("2025-02-09T19:33:25+01:00"))
+    await store.purge(2)  # the first upload leaves the history; its value stays current
+    assert (await store.latest("tok"))[1] == LatestValue(1.0, first, None)
+    assert await store.latest("nobody") == {}
+
+
+async def test_count_takes_the_filters_of_history(store):
+    await store.add(sample({1: 1.0}), received_ms=1000)
+    await store.add(sample({1: 2.0}, token="other"), received_ms=2000)
+    await store.add(sample({1: 3.0}), received_ms=3000)
+    assert await store.count() == 3
+    assert await store.count(token="tok") == 2
+    assert await store.count(since_ms=1500, until_ms=3000) == 1
+    assert await store.count(token="tok", since_ms=1500) == 1
