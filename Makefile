@@ -31,7 +31,7 @@ PROXY_ARGS := --set confdir=$(abspath $(CERTS_DIR)) -s addons/entry.py \
 	--set data_dir=$(DATA_DIR) \
 	--set wallbox_port=$(WALLBOX_PORT)
 
-.PHONY: help install run web test bench lint status cert wireguard login demo clean distclean
+.PHONY: help install run web test bench lint status cert wireguard login demo export state clean distclean
 
 help:
 	@echo "make run      start the proxy (port $(PROXY_PORT)) and the wallbox API (port $(WALLBOX_PORT))"
@@ -43,6 +43,8 @@ help:
 	@echo "make wireguard  print the phone's WireGuard config (WG_ENDPOINT=host:port)"
 	@echo "make login    sign in to Tesla for the wallbox API (TESLA_EMAIL=you@example.org)"
 	@echo "make demo     the wallbox API against a simulated car (port $(WALLBOX_PORT)), no Tesla needed"
+	@echo "make export   write the ScanMyTesla history (TOKEN FROM TO FORMAT=csv|jsonl OUT=file)"
+	@echo "make state    print the newest value of every id (TOKEN)"
 	@echo "make lint     ruff"
 	@echo "Variables: PROXY_PORT WALLBOX_PORT WEB_PORT DATA_DIR CERTS_DIR ARGS PYTHON TESLA_EMAIL SIM_PORT"
 
@@ -109,6 +111,21 @@ WG_ENDPOINT  ?= $(shell hostname -f 2>/dev/null || hostname):51820
 WG_ALLOWED   ?= 0.0.0.0/0
 wireguard: $(STAMP)
 	@$(BIN)/python -m certs.export --confdir $(CERTS_DIR) --wireguard $(WG_ENDPOINT) --allowed-ips $(WG_ALLOWED)
+
+# export/state read the database read-only, also while the proxy runs.
+# FROM/TO: a date or ISO time (TO exclusive); OUT=- is stdout; EXPORT_ARGS e.g. --fill --ids 43,442
+TOKEN       ?=
+FROM        ?=
+TO          ?=
+FORMAT      ?= csv
+OUT         ?= -
+EXPORT_ARGS ?=
+export: $(STAMP)
+	@$(BIN)/python -m storage.export --data-dir $(DATA_DIR) --format $(FORMAT) --output $(OUT) \
+	  $(if $(TOKEN),--token $(TOKEN)) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(EXPORT_ARGS)
+
+state: $(STAMP)
+	@$(BIN)/python -m storage.export --data-dir $(DATA_DIR) --state $(if $(TOKEN),--token $(TOKEN))
 
 clean:
 	rm -rf .pytest_cache .ruff_cache .hypothesis build *.egg-info

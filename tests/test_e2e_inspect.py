@@ -1,8 +1,12 @@
 """The content view, marks and the flow limit in real mitmdump and mitmweb processes."""
 
 import asyncio
+import csv
+import io
 import json
 import sqlite3
+import subprocess
+import sys
 import urllib.request
 
 import pytest
@@ -119,3 +123,27 @@ def test_mitmweb_without_limit_keeps_every_flow(tmp_path, confdir, upstream):
         wait_for_port(web_port)
         asyncio.run(send_uploads(proxy.port, proxy.ca_file, 120, concurrency=6))
         assert len(Web(web_port).flows()) == 120
+
+
+def test_export_and_state_read_beside_the_running_proxy(client, proxy):
+    assert client.send(SEED["/insert_scanmytesla.php"].raw()).body == b"OK"
+    asyncio.run(send_uploads(proxy.port, proxy.ca_file, 30, token="ggdfghjizffc", concurrency=3))
+
+    def export(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "storage.export", "--data-dir", str(proxy.data_dir), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return done.stdout
+
+    rows = list(csv.reader(io.StringIO(export("--token", "ggdfghjizffc"))))
+    assert "battery_power [kW]" in rows[0] and "rear_power [kW]" in rows[0]
+    assert len(rows) == 1 + 31
+    assert rows[1][rows[0].index("rear_power [kW]")] == "458.5"  # the seed, exactly
+    state = export("--state", "--token", "ggdfghjizffc")
+    assert state.startswith("token ggdfghjizffc: 7 values")
+    assert "Battery power" in state and "SMTBatteryPower" in state
+    assert client.send(SEED["/insert_scanmytesla.php"].raw()).body == b"OK"  # still writing
