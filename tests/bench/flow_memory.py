@@ -51,6 +51,17 @@ def run(tool: str, keep: int, args, confdir: Path) -> dict:
         if web_port:
             wait_for_port(web_port)
         before = memory_kib(proxy.pid)
+        trail: list[tuple[int, float]] = []  # (uploads done, RSS MiB) along the way
+
+        def report(done: int, seconds: float) -> None:
+            rss = memory_kib(proxy.pid)["VmRSS"] / 1024
+            trail.append((done, round(rss, 1)))
+            print(
+                f"    {done:>7} of {args.uploads} ({done / seconds:.0f}/s), RSS {rss:.0f} MiB",
+                file=sys.stderr,
+                flush=True,
+            )
+
         seconds = asyncio.run(
             send_uploads(
                 proxy.port,
@@ -58,7 +69,8 @@ def run(tool: str, keep: int, args, confdir: Path) -> dict:
                 args.uploads,
                 values=args.values,
                 concurrency=args.concurrency,
-                report_every=10.0,
+                report_every=args.report_every,
+                report=report,
             )
         )
         time.sleep(1.0)  # let the last flows finish and the view settle
@@ -77,6 +89,7 @@ def run(tool: str, keep: int, args, confdir: Path) -> dict:
         "db_bytes": disk,
         "bytes_per_value": round(disk / values, 2),
         "bytes_per_upload": round(disk / args.uploads, 1),
+        "rss_trail_mib": trail,
     }
 
 
@@ -85,6 +98,7 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--values", type=int, default=7, help="values per upload (seed: 7)")
+    parser.add_argument("--report-every", type=float, default=30.0, help="seconds per RSS sample")
     parser.add_argument(
         "--runs",
         default="mitmweb:0,mitmweb:2000,mitmdump:0,mitmdump:2000",

@@ -7,6 +7,7 @@ import random
 import ssl
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -65,8 +66,11 @@ async def send_uploads(
     concurrency: int = 20,
     first: int = 0,
     report_every: float = 0.0,
+    report: Callable[[int, float], None] | None = None,
 ) -> float:
-    """Send uploads `first` .. `first + count - 1`; return the seconds taken."""
+    """Send uploads `first` .. `first + count - 1`; return the seconds taken.
+    Every `report_every` seconds `report(done, seconds)` is called (default:
+    a progress line on stderr)."""
     tls = ssl.create_default_context(cafile=ca_file)
     ids = value_ids(values)
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -75,13 +79,15 @@ async def send_uploads(
     done = [0]
     started = time.monotonic()
 
-    async def report() -> None:
+    def progress_line(n: int, seconds: float) -> None:
+        print(f"    {n:>7} of {count} ({n / seconds:.0f}/s)", file=sys.stderr, flush=True)
+
+    async def reporting(tell: Callable[[int, float], None]) -> None:
         while True:
             await asyncio.sleep(report_every)
-            rate = done[0] / (time.monotonic() - started)
-            print(f"    {done[0]:>7} of {count} ({rate:.0f}/s)", file=sys.stderr, flush=True)
+            tell(done[0], time.monotonic() - started)
 
-    reporter = asyncio.create_task(report()) if report_every else None
+    reporter = asyncio.create_task(reporting(report or progress_line)) if report_every else None
     clients = min(concurrency, count)
     try:
         await asyncio.gather(
