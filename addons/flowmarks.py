@@ -3,8 +3,8 @@ teslahome did with each is visible at a glance.
 
 The addons that answer a flow record what they did in flow.metadata[ACTION]
 and usually a comment; this addon turns the action into a mark through a
-table. Actions it does not know (added later, e.g. by a mirror mode) get a
-generic mark and keep their comment. teslalogger.de flows nobody answered
+table. Actions it does not know (added later by other addons) get a generic
+mark and keep their comment. teslalogger.de flows nobody answered
 went to the real server: they are marked "forwarded" with the upstream's
 status, or its failure.
 
@@ -29,6 +29,8 @@ MARKS = {
     "nothing waiting": ":zzz:",
     "refused": ":no_entry:",
     "storage failed": ":boom:",
+    "recorded": ":inbox_tray:",  # passthrough mode: upstream answered, the upload was stored too
+    "not recorded": ":warning:",
     "forwarded": ":arrow_right:",
     "forward failed": ":x:",
     "killed": ":scissors:",

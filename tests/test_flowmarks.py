@@ -31,6 +31,8 @@ def answered(action: str, comment: str = "") -> http.HTTPFlow:
         ("nothing waiting", ":zzz:"),
         ("refused", ":no_entry:"),
         ("storage failed", ":boom:"),
+        ("recorded", ":inbox_tray:"),
+        ("not recorded", ":warning:"),
     ],
 )
 def test_every_action_of_the_scanmytesla_addon_has_its_own_mark(action, expected):
@@ -47,15 +49,15 @@ def test_marks_are_distinct_and_mitmweb_knows_them():
 
 
 def test_unknown_actions_get_a_generic_mark_and_keep_their_comment():
-    flow = answered("mirrored", "mirrored to teslalogger.de: 200")
+    flow = answered("relabelled", "some later addon did something")
     mark(flow)
-    assert (flow.marked, flow.comment) == (OTHER_MARK, "mirrored to teslalogger.de: 200")
+    assert (flow.marked, flow.comment) == (OTHER_MARK, "some later addon did something")
 
 
 def test_an_action_without_comment_is_its_own_comment():
-    flow = answered("recorded")
+    flow = answered("something new")
     mark(flow)
-    assert flow.comment == "recorded"
+    assert flow.comment == "something new"
 
 
 def test_forwarded_flows_say_where_and_what_came_back():
