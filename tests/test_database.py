@@ -133,7 +133,7 @@ async def test_read_only_refuses_a_missing_file_or_another_schema(tmp_path):
         await Database(path, read_only=True).open()
     assert not path.exists()  # nothing created
     sqlite3.connect(path).close()
-    with pytest.raises(StorageError, match="schema version 0, this program reads .*migrate"):
+    with pytest.raises(StorageError, match=r"schema version 0, this program reads .*migrate"):
         await Database(path, read_only=True).open()
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StorageError, match="cannot open"):

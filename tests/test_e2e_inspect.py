@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 from mitmproxy.utils.emoji import emoji
+
 from support.client import ProxyClient
 from support.mitm import Mitmdump
 from support.ports import free_port, wait_for_port

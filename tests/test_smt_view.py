@@ -4,7 +4,6 @@ import pytest
 from mitmproxy import contentviews, http
 from mitmproxy.contentviews import Metadata
 from mitmproxy.test import taddons, tflow, tutils
-from support.seed import captured_requests
 
 from addons.smt_view import (
     PRIORITY,
@@ -15,6 +14,7 @@ from addons.smt_view import (
     render_upload,
 )
 from storage.catalogue import catalogue
+from support.seed import captured_requests
 
 SEED = captured_requests()
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mitmproxy.certs import CertStore
+
 from support.mitm import Mitmdump
 from support.ports import free_port, wait_for_port
 from support.uploads import send_uploads, value_ids
