@@ -105,6 +105,7 @@ def main() -> None:
         default="mitmweb:0,mitmweb:2000,mitmdump:0,mitmdump:2000",
         help="tool:smt_keep_flows pairs (0: keep every flow)",
     )
+    parser.add_argument("--markdown", action="store_true", help="only a Markdown table on stdout")
     args = parser.parse_args()
     confdir = Path(tempfile.mkdtemp(prefix="bench-certs-"))
     CertStore.from_store(confdir, "mitmproxy", 2048)
@@ -113,7 +114,11 @@ def main() -> None:
         tool, _, keep = spec.partition(":")
         print(f"{tool} smt_keep_flows={keep}: {args.uploads} uploads", file=sys.stderr)
         results.append(run(tool, int(keep), args, confdir))
-        print(json.dumps(results[-1]), flush=True)
+        if not args.markdown:
+            print(json.dumps(results[-1]), flush=True)
+    if args.markdown:
+        print(markdown(results))
+        return
     print()
     print(f"{'tool':9} {'keep':>6} {'uploads':>8} {'req/s':>6} {'RSS start':>10} "
           f"{'RSS end':>9} {'peak':>8} {'B/value':>8} {'B/upload':>9}")  # fmt: skip
@@ -123,6 +128,32 @@ def main() -> None:
             f"{r['rss_start_mib']:>7} MiB {r['rss_end_mib']:>5} MiB {r['peak_mib']:>4} MiB "
             f"{r['bytes_per_value']:>8} {r['bytes_per_upload']:>9}"
         )
+
+
+def rss_at(trail: list[tuple[int, float]], uploads: int) -> tuple[int, float] | None:
+    """The first RSS sample taken after `uploads` uploads."""
+    return next(((done, rss) for done, rss in trail if done >= uploads), None)
+
+
+def markdown(results: list[dict]) -> str:
+    """A table with the growth from a tenth of the run to its end (target: <= 10 %)."""
+    lines = [
+        "| process | smt_keep_flows | uploads | uploads/s | RSS start | RSS after a tenth "
+        "| RSS at the end | growth over the last nine tenths | bytes per value |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        tenth = rss_at(r["rss_trail_mib"], r["uploads"] // 10)
+        growth = (
+            f"{(r['rss_end_mib'] - tenth[1]) / tenth[1] * 100:+.1f} %" if tenth else "not sampled"
+        )
+        at_tenth = f"{tenth[1]:.0f} MiB ({tenth[0]:,})" if tenth else "not sampled"
+        lines.append(
+            f"| {r['tool']} | {r['keep'] or 'off'} | {r['uploads']:,} | {r['per_s']} "
+            f"| {r['rss_start_mib']:.0f} MiB | {at_tenth} | {r['rss_end_mib']:.0f} MiB "
+            f"| {growth} | {r['bytes_per_value']} |"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

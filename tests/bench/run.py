@@ -51,6 +51,31 @@ SECTIONS = [
         "polls; the baseline is bare mitmdump answering `not found`. Target: p99 <= 5 ms.",
     ),
     Section(
+        "Memory after 100,000 uploads: mitmdump and mitmweb",
+        "flow_memory.py",
+        [
+            "--uploads",
+            "100000",
+            "--runs",
+            "mitmdump:2000,mitmweb:2000",
+            "--report-every",
+            "5",
+            "--markdown",
+        ],
+        [
+            "--uploads",
+            "5000",
+            "--runs",
+            "mitmdump:2000,mitmweb:2000",
+            "--report-every",
+            "2",
+            "--markdown",
+        ],
+        "HTTPS uploads of the seed's 7 values over 20 keep-alive connections, resident memory "
+        "(VmRSS) sampled along the way; mitmweb keeps `smt_keep_flows` (2000) flows in its "
+        "list. Target: growth <= 10 % from 10,000 to 100,000 uploads.",
+    ),
+    Section(
         "Disk: bytes per stored value, growth per day",
         "disk.py",
         ["--seconds", "3600", "--values", "300"],
