@@ -1,67 +1,18 @@
 """The charge controller against the in-process simulator, on fake time."""
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pytest
 
 from storage.intents import StoredIntent
+from support.controller_rig import MemoryIntents, make_rig
 from wallbox.charge_state import ChargeState
 from wallbox.clock import FakeClock
 from wallbox.controller import Controller, NotReady, Settings, UnknownCar
 from wallbox.geo import PvLocation
 from wallbox.planner import Goal
 from wallbox.simulator import HOME, Fault, Fleet, SimulatedBackend
-
-
-class MemoryIntents:
-    def __init__(self) -> None:
-        self.rows: dict[str, StoredIntent] = {}
-
-    async def load_all(self):
-        return dict(self.rows)
-
-    async def save(self, vin, intent):
-        self.rows[vin] = intent
-
-
-@dataclass
-class Rig:
-    clock: FakeClock
-    fleet: Fleet
-    controller: Controller
-    storage: MemoryIntents
-
-    @property
-    def car(self):
-        return self.controller.car("1")
-
-    @property
-    def sim(self):
-        return self.fleet.cars[0]
-
-    def calls(self, endpoint=None):
-        calls = self.fleet.calls
-        return sum(calls.values()) if endpoint is None else calls[endpoint]
-
-    def commands(self):
-        return [(name, body) for _, name, body in self.sim.commands]
-
-    async def settle(self, limit=600.0):
-        await self.clock.run_until(lambda: not self.car.goals, limit)
-
-
-async def make_rig(storage=None, settings=None, cars=1, **sim) -> Rig:
-    clock = FakeClock()
-    fleet = Fleet.with_cars(cars, clock, **sim)
-    storage = storage or MemoryIntents()
-    settings = settings or Settings()
-    controller = Controller(
-        SimulatedBackend(fleet), clock=clock, storage=storage, settings=settings
-    )
-    controller.start()
-    await clock.advance(1)
-    return Rig(clock, fleet, controller, storage)
 
 
 @pytest.fixture

@@ -217,6 +217,7 @@ class CarController:
         self.last_error: str | None = None
         self.last_error_at: float | None = None
         self.attempts = 0
+        self.look_failures = 0  # failed looks in a row
         self.next_try_at = 0.0
         self.next_look_at = 0.0
         self.guard_sends = 0
@@ -654,7 +655,14 @@ class CarController:
             self._succeeded(started)
         except BackendError as e:
             self._note_error(str(e))
-            retry = e.retry_after if isinstance(e, RateLimited) else 60.0
+            self.look_failures += 1
+            # Looks that fail come further apart (60 s doubling to backoff_max_s),
+            # never closer than the ordinary cadence.
+            retry = (
+                e.retry_after
+                if isinstance(e, RateLimited)
+                else min(self.settings.backoff_max_s, 60.0 * 2 ** (self.look_failures - 1))
+            )
             self.next_look_at = self.clock.now() + retry
             logger.warning("car %d: %s (next look in %.0f s)", self.number, e, retry)
         finally:
@@ -732,6 +740,7 @@ class CarController:
     def _succeeded(self, started: float) -> None:
         """A round went through: the backoff starts over, and older errors are history."""
         self.attempts = 0
+        self.look_failures = 0
         self.next_try_at = 0.0
         if self.last_error_at is None or self.last_error_at < started:
             self.last_error = self.last_error_at = None
@@ -753,7 +762,9 @@ class CarController:
             tries = "" if final else f"gave up after {self.attempts} tries: "
             for goal in list(self.goals):
                 self._settle(goal, Outcome(False, f"{tries}{error}; send the request again", 503))
-            self.attempts = 0
+        # The count is not reset when giving up: a caller repeating the same wish
+        # every 30 s (evcc) then gets one try per backoff_max_s until the API
+        # answers again, not a fresh burst of tries each time.
         if isinstance(error, RateLimited):
             delay = error.retry_after
         else:
