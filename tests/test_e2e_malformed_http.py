@@ -93,3 +93,39 @@ def test_garbage_inside_the_intercepted_tls(proxy, data):
     answer = in_tls(proxy, data)
     assert not answer.startswith(b"HTTP/1.1 2")
     still_serving(proxy)
+
+
+def on_wallbox(proxy, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", proxy.wallbox_port), timeout=5) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except (ConnectionResetError, TimeoutError):
+            pass
+        return b"".join(chunks)
+
+
+WALLBOX_GARBAGE = [
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64,  # TLS to a plain port
+    b"GARBAGE\r\n\r\n",
+    b"GET /tlwb/1/status HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 200_000 + b"\r\n\r\n",
+    b"GET /tlwb/1/set_amps?%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /tlwb/\xff\xfe/status HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"POST /tlwb/1/control HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n",  # hangs up early
+    b"GET /tlwb/1/status HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+]
+
+
+@pytest.mark.parametrize("data", WALLBOX_GARBAGE, ids=range(len(WALLBOX_GARBAGE)))
+def test_garbage_on_the_wallbox_listener(proxy, data):
+    answer = on_wallbox(proxy, data)
+    # 4xx, or (this proxy has no Tesla login, so every car is unknown) 503 saying so
+    assert answer == b"" or answer.startswith((b"HTTP/1.1 4", b"HTTP/1.0 4", b"HTTP/1.1 503"))
+    assert b"Traceback" not in answer
+    status = on_wallbox(
+        proxy, b"GET /openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    assert status.startswith(b"HTTP/1.1 200")
