@@ -6,7 +6,6 @@ import contextlib
 import os
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,9 +14,7 @@ import pytest
 from storage.codec import decode_values
 from support.client import ProxyClient
 from support.mitm import Mitmdump
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench.loadgen import _read_response, open_tls, post, upload_body
+from support.uploads import INSERT, SEED_IDS, open_tls, post, read_response, upload_body
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 
@@ -30,7 +27,7 @@ def stored_values(data_dir: Path) -> set[tuple[str, float]]:
         ).fetchall()
     finally:
         db.close()
-    return {(token, decode_values(vals)[400]) for token, vals in rows}
+    return {(token, decode_values(vals)[SEED_IDS[0]]) for token, vals in rows}
 
 
 async def burst(proxy: Mitmdump, workers: int, acknowledged: set, stop_after: float) -> None:
@@ -42,10 +39,10 @@ async def burst(proxy: Mitmdump, workers: int, acknowledged: set, stop_after: fl
             reader, writer = await open_tls(proxy.port, proxy.ca_file)
             n = 0
             while time.monotonic() < deadline:
-                writer.write(post("/insert_scanmytesla.php", upload_body(f"kill{w}", n)))
-                status, body = await _read_response(reader)
+                writer.write(post(INSERT, upload_body(f"kill{w}", n)))
+                status, body = await read_response(reader)
                 if status == 200 and body == b"OK":
-                    acknowledged.add((f"kill{w}", n * 0.5))  # value 400 of upload n
+                    acknowledged.add((f"kill{w}", n * 0.5))  # upload n's first value
                 n += 1
 
     await asyncio.gather(*(worker(w) for w in range(workers)))
@@ -90,7 +87,7 @@ def small_disk(tmp_path):
 
 
 def seed_upload(client: ProxyClient, n: int):
-    return client.post("/insert_scanmytesla.php", upload_body("disk", n))
+    return client.post(INSERT, upload_body("disk", n))
 
 
 def test_a_full_disk_refuses_uploads_clearly_and_recovers(tmp_path, confdir, small_disk):

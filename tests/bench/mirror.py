@@ -21,13 +21,13 @@ sys.path.insert(0, str(HERE.parent))
 
 from mitmproxy.certs import CertStore  # noqa: E402
 
-from bench.loadgen import post, run_load, upload_body  # noqa: E402
 from support.mitm import Mitmdump  # noqa: E402
+from support.uploads import INSERT, open_tls, post, read_response, run_load, upload_body  # noqa: E402
 from support.upstream import FakeUpstream  # noqa: E402
 
 
 def upload(worker: int, n: int) -> bytes:
-    return post("/insert_scanmytesla.php", upload_body(f"mirror{worker}", n))
+    return post(INSERT, upload_body(f"mirror{worker}", n))
 
 
 def waiting(proxy: Mitmdump) -> int:
@@ -71,13 +71,11 @@ def drain(work: Path, confdir: Path, backlog: int) -> dict:
         per_worker = backlog // 20
 
         async def fill() -> None:
-            from bench.loadgen import _read_response, open_tls
-
             async def worker(w: int) -> None:
                 reader, writer = await open_tls(proxy.port, proxy.ca_file)
                 for n in range(per_worker):
                     writer.write(upload(w, n))
-                    await _read_response(reader)
+                    await read_response(reader)
                 writer.close()
 
             await asyncio.gather(*(worker(w) for w in range(20)))

@@ -20,9 +20,9 @@ sys.path.insert(0, str(HERE.parent))
 from mitmproxy.certs import CertStore  # noqa: E402
 
 from bench.fill import fill  # noqa: E402
-from bench.loadgen import Result  # noqa: E402
 from support.client import ProxyClient  # noqa: E402
 from support.mitm import Mitmdump  # noqa: E402
+from support.uploads import Result  # noqa: E402
 
 POLL = (
     b"POST http://teslalogger.de/get_scanmytesla.php HTTP/1.1\r\nHost: teslalogger.de\r\n"

@@ -15,8 +15,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from mitmproxy.certs import CertStore  # noqa: E402
 
-from bench.loadgen import post, run_load, upload_body  # noqa: E402
 from support.mitm import Mitmdump  # noqa: E402
+from support.uploads import INSERT, post, run_load, upload_body  # noqa: E402
 
 LAZY_ONLY_TESLALOGGER = [
     "--set", "connection_strategy=lazy",
@@ -38,7 +38,7 @@ def proxies(work: Path, confdir: Path) -> dict[str, Mitmdump]:
 
 
 def upload(worker: int, n: int) -> bytes:
-    return post("/insert_scanmytesla.php", upload_body(f"bench{worker}", n))
+    return post(INSERT, upload_body(f"bench{worker}", n))
 
 
 def measure(concurrency_levels: list[int], seconds: float, rounds: int = 3) -> list[dict]:
