@@ -55,6 +55,17 @@ def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
 
 
 @pytest.fixture
+async def db(tmp_path: Path):
+    """An open, migrated database of its own, closed afterwards."""
+    from storage.database import Database
+
+    database = Database(tmp_path / "t.sqlite3")
+    await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
 def upstream():
     server = FakeUpstream()
     yield server

@@ -6,14 +6,6 @@ from storage.database import Database, StorageError, describe
 from storage.schema import SCHEMA_VERSION
 
 
-@pytest.fixture
-async def db(tmp_path):
-    database = Database(tmp_path / "t.sqlite3")
-    await database.open()
-    yield database
-    await database.close()
-
-
 async def insert(conn, value):
     await conn.execute(
         "INSERT INTO token (token, first_seen_ms, last_seen_ms) VALUES (?, 0, 0)", (value,)

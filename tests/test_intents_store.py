@@ -1,15 +1,5 @@
-import pytest
-
 from storage.database import Database
 from storage.intents import IntentStore, StoredIntent
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = Database(tmp_path / "t.sqlite3")
-    await database.open()
-    yield database
-    await database.close()
 
 
 async def test_intents_round_trip_and_survive_reopening(tmp_path, db):

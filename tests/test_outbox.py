@@ -1,19 +1,10 @@
 import pytest
 
 from storage import outbox
-from storage.database import Database
 from storage.outbox import Outbox
 from storage.samples import Sample, SampleStore
 
 HEADERS = [("User-Agent", "Dalvik/2.1.0"), ("Content-Type", "application/x-www-form-urlencoded")]
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = Database(tmp_path / "t.sqlite3")
-    await database.open()
-    yield database
-    await database.close()
 
 
 def sample(n: int) -> Sample:
