@@ -43,6 +43,15 @@ SECTIONS = [
         "the median. Target: ratio >= 0.9.",
     ),
     Section(
+        "Mirror mode: cost per upload, and a backlog of 10,000 draining",
+        "mirror.py",
+        ["--backlog", "10000", "--seconds", "3"],
+        ["--backlog", "500", "--seconds", "1"],
+        "Uploads at 10 connections with `smt_upstream` off, mirror with a live (fake, "
+        "loopback) teslalogger.de, and mirror while it is down; then 10,000 uploads made "
+        "during an outage, and the time the outbox takes to empty once it is back.",
+    ),
+    Section(
         "TeslaLogger poll latency with 1,000,000 samples stored",
         "poll.py",
         ["--samples", "1000000", "--polls", "300"],
