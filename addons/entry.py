@@ -17,6 +17,7 @@ from addons.flowlimit import FlowLimit
 from addons.flowmarks import FlowMarks
 from addons.intercept import TeslaloggerIntercept
 from addons.mirror import Mirror
+from addons.mqtt import Mqtt
 from addons.scanmytesla import ScanMyTesla
 from addons.smt_view import SmtView
 from addons.store import Store
@@ -26,12 +27,14 @@ from addons.wallbox_api import WallboxApi
 store = Store()
 mirror = Mirror(store)
 teslamate = TeslaMate()  # options only: the wallbox API runs its feed and token source
+wallbox = WallboxApi(store, teslamate)
 
 addons = [
     ScanMyTesla(store, mirror),
     mirror,
-    WallboxApi(store, teslamate),
+    wallbox,
     teslamate,  # after the wallbox API: its MQTT link closes once the controller stopped
+    Mqtt(store, wallbox),  # publishes stored samples and the wallbox's status
     TeslaloggerIntercept(),
     SmtView(),
     FlowMarks(),

@@ -12,7 +12,7 @@ Nothing is sent to Tesla until there is a login (`make login`) or
 import asyncio
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -45,6 +45,13 @@ class WallboxApi:
         self._runner: web.AppRunner | None = None
         self._server: asyncio.AbstractServer | None = None
         self._starting: asyncio.Task[None] | None = None
+        self._followers: list[Callable[[Controller], None]] = []
+
+    def when_started(self, follower: Callable[[Controller], None]) -> None:
+        """Call `follower(controller)` once the controller exists (MQTT, openWB)."""
+        self._followers.append(follower)
+        if self.controller is not None:
+            follower(self.controller)
 
     def load(self, loader) -> None:
         loader.add_option(
@@ -237,6 +244,8 @@ class WallboxApi:
         )
         if feed is not None:
             feed.bind(self.controller)
+        for follower in self._followers:
+            follower(self.controller)
         runner = web.AppRunner(make_app(self.controller, secret), access_log=None)
         await runner.setup()  # starts the controller (the app's cleanup_ctx)
         self._runner = runner

@@ -13,6 +13,7 @@ history for `history_days`.
 """
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ import aiosqlite
 
 from storage.codec import decode_values, encode_values
 from storage.database import Database, StorageError
+
+logger = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -128,6 +131,13 @@ class SampleStore:
         self._flushing: asyncio.Task[None] | None = None
         self._token_ids: dict[str, int] = {}  # only ids whose rows are committed
         self._next_id: int | None = None
+        self._listeners: list[Callable[[Sample], None]] = []
+
+    def on_stored(self, listener: Callable[[Sample], None]) -> Callable[[], None]:
+        """Call `listener(sample)` on the loop for every sample once it is durable
+        (MQTT publishing); it must not block. Returns the way to stop."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     async def add(
         self,
@@ -174,6 +184,12 @@ class SampleStore:
         self._next_id = ids[-1] + 1
         for upload, sample_id in zip(batch, ids, strict=True):
             upload.future.set_result(sample_id)
+        for listener in list(self._listeners):
+            for upload in batch:
+                try:
+                    listener(upload.sample)
+                except Exception:
+                    logger.exception("a listener of stored samples failed")
         return True
 
     async def _insert_batch(

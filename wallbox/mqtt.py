@@ -78,6 +78,7 @@ def _redacted(url: str) -> str:
 
 MessageHandler = Callable[[str, bytes, bool], None]  # topic, payload, retained
 ConnectionHandler = Callable[[bool, str], None]  # connected, why
+PublishedHandler = Callable[[int], None]  # the message id the broker acknowledged
 
 
 class MqttLink:
@@ -90,6 +91,8 @@ class MqttLink:
         topics: Sequence[str] = (),
         on_message: MessageHandler | None = None,
         on_connection: ConnectionHandler | None = None,
+        on_published: PublishedHandler | None = None,
+        will: tuple[str, str] | None = None,
         ca_file: str = "",
         client_id: str = "",
         keepalive: int = 30,
@@ -99,6 +102,7 @@ class MqttLink:
         self.topics = tuple(topics)
         self.on_message = on_message
         self.on_connection = on_connection
+        self.on_published = on_published
         self.what = what
         self.connected = False  # as the loop knows it
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -113,11 +117,14 @@ class MqttLink:
             self._client.username_pw_set(broker.username, broker.password)
         if broker.tls:
             self._client.tls_set(ca_certs=ca_file or None)
+        if will is not None:  # the broker publishes it (retained) when we vanish
+            self._client.will_set(will[0], will[1], qos=1, retain=True)
         self._client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         self._client.on_connect = self._connected
         self._client.on_disconnect = self._disconnected
         self._client.on_connect_fail = self._unreachable
         self._client.on_message = self._received
+        self._client.on_publish = self._published
 
     def start(self) -> None:
         """Connect in the background; call on the event loop that gets the callbacks."""
@@ -131,9 +138,12 @@ class MqttLink:
         self._client.disconnect()
         self._client.loop_stop()
 
-    def publish(self, topic: str, payload: str | bytes, *, qos: int = 1, retain: bool = False):
-        """Queue a message (thread-safe, never blocks); sent once connected."""
-        return self._client.publish(topic, payload, qos=qos, retain=retain)
+    def publish(
+        self, topic: str, payload: str | bytes, *, qos: int = 1, retain: bool = False
+    ) -> int:
+        """Hand a message to paho (thread-safe, never blocks); returns its message id,
+        which `on_published` reports once the broker has it (QoS 1)."""
+        return self._client.publish(topic, payload, qos=qos, retain=retain).mid
 
     # --- paho's thread -----------------------------------------------------------
 
@@ -164,6 +174,10 @@ class MqttLink:
     def _received(self, client, userdata, message: paho.MQTTMessage) -> None:
         if self.on_message is not None:
             self._to_loop(self.on_message, message.topic, message.payload, bool(message.retain))
+
+    def _published(self, client, userdata, mid, reason_code, properties) -> None:
+        if self.on_published is not None:
+            self._to_loop(self.on_published, mid)
 
     # --- the loop ------------------------------------------------------------------
 

@@ -1,0 +1,218 @@
+"""MQTT for home automation: ScanMyTesla values, wallbox status, discovery, commands.
+
+Fed from three sides, all on the event loop: samples once they are stored
+(SampleStore.on_stored), status changes of the wallbox controller
+(Controller.subscribe), and messages from the broker (commands, and the
+discovery configs retained under our node, to find stale ones). It only ever
+calls `Publisher.put`, which never waits. Topics: wallbox/mqtt_topics.py;
+Home Assistant configs: wallbox/ha_discovery.py.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Mapping
+from typing import Any
+
+from storage.catalogue import Catalogue, catalogue
+from storage.samples import Sample, SampleStore
+from wallbox.controller import CarError, Controller
+from wallbox.ha_discovery import Discovery, stale_configs
+from wallbox.intent import IntentError, parse_amps, parse_soc, parse_switch
+from wallbox.mqtt_publish import Publisher
+from wallbox.mqtt_topics import (
+    car_of_token,
+    command_topic,
+    parse_command,
+    smt_messages,
+    wallbox_messages,
+)
+
+logger = logging.getLogger(__name__)
+
+SWEEP_AFTER_S = 3.0  # retained configs arrive right after subscribing; then clean up
+
+
+class MqttBridge:
+    def __init__(
+        self,
+        publisher: Publisher,
+        prefix: str,
+        *,
+        token_cars: Mapping[str, int],
+        discovery: Discovery | None,
+        clean_discovery: Discovery,
+        values: Catalogue | None = None,
+        wallbox_on: bool = True,
+    ) -> None:
+        self.publisher = publisher
+        self.prefix = prefix
+        self.token_cars = dict(token_cars)
+        self.discovery = discovery  # None: discovery off, and what we left is cleared
+        self.clean_discovery = clean_discovery
+        self.catalogue = values or catalogue()
+        self.wallbox_on = wallbox_on  # False: no wallbox entities are wanted
+        self.controller: Controller | None = None
+        self.controller_ready = False
+        self.found_configs: set[str] = set()  # retained under our node, as the broker says
+        self.wanted_configs: dict[str, str] = {}
+        self.seen_ids: dict[int, set[int]] = {}  # car -> value ids it has sent
+        self.car_names: dict[int, str | None] = {}
+        self._unmapped_logged: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._sweep: asyncio.TimerHandle | None = None
+
+    @property
+    def subscriptions(self) -> tuple[str, ...]:
+        return (command_topic(self.prefix), self.clean_discovery.subscription)
+
+    @property
+    def status_topic(self) -> str:
+        return f"{self.prefix}/status"
+
+    # --- ScanMyTesla ----------------------------------------------------------
+
+    async def load(self, samples: SampleStore) -> None:
+        """Publish the newest value of every id, as stored: retained state from the start."""
+        for token in await samples.tokens():
+            car = car_of_token(token, self.token_cars)
+            if car is None:
+                continue
+            latest = await samples.latest(token)
+            if latest:
+                values = {vid: v.value for vid, v in latest.items()}
+                self._publish_values(car, values, "")
+
+    def sample_stored(self, sample: Sample) -> None:
+        car = car_of_token(sample.token, self.token_cars)
+        if car is None:
+            if sample.token not in self._unmapped_logged:
+                self._unmapped_logged.add(sample.token)
+                logger.warning(
+                    "MQTT: a ScanMyTesla token (%s…) has no car in mqtt_smt_cars: not published",
+                    sample.token[:3],
+                )
+            return
+        self._publish_values(car, sample.values, sample.device_time)
+
+    def _publish_values(self, car: int, values: Mapping[int, float], device_time: str) -> None:
+        self.publisher.put_all(smt_messages(self.prefix, car, values, device_time, self.catalogue))
+        seen = self.seen_ids.setdefault(car, set())
+        new = values.keys() - seen
+        if new:
+            seen.update(new)
+            if self.discovery is not None:
+                configs = self.discovery.smt_configs(
+                    car, sorted(new), self.catalogue, self.car_names.get(car)
+                )
+                self._want(configs)
+
+    # --- the wallbox ------------------------------------------------------------
+
+    def bind(self, controller: Controller) -> None:
+        """Follow the controller's cars: status changes out, commands in."""
+        self.controller = controller
+        controller.subscribe(self.status_changed)
+        self._spawn(self._follow(controller))
+
+    async def _follow(self, controller: Controller) -> None:
+        while not await controller.ready(3600):
+            pass
+        self.controller_ready = True
+        for car in controller.cars:
+            self.status_changed(car.status())
+        self._schedule_sweep(0)
+
+    def status_changed(self, status: dict[str, Any]) -> None:
+        car = int(status["car"])
+        self.car_names[car] = status.get("name")
+        self.publisher.put_all(wallbox_messages(self.prefix, status))
+        if self.discovery is not None:
+            self._want(self.discovery.wallbox_configs(status))
+
+    # --- from the broker ----------------------------------------------------------
+
+    def connection(self, connected: bool, why: str) -> None:
+        self.publisher.connection(connected)
+        if connected:
+            self.publisher.put(self.status_topic, "online")
+            self._schedule_sweep(SWEEP_AFTER_S)
+
+    def message(self, topic: str, payload: bytes, retained: bool) -> None:
+        if topic.endswith("/config") and topic.startswith(self.clean_discovery.discovery_prefix):
+            if payload:
+                self.found_configs.add(topic)
+            else:
+                self.found_configs.discard(topic)
+            return
+        command = parse_command(self.prefix, topic, payload)
+        if command is None:
+            return
+        if retained:  # a retained command would be carried out again at every start
+            logger.warning("MQTT: ignoring a retained command on %s: publish it unretained", topic)
+            return
+        self._spawn(self._carry_out(command.car, command.name, command.value))
+
+    async def _carry_out(self, car_id: str, name: str, value: str) -> None:
+        result: dict[str, Any] = {"command": name, "value": value[:40]}
+        try:
+            if self.controller is None:
+                raise CarError("the wallbox API is off (wallbox_port=0)")
+            car = self.controller.car(car_id)
+            changes = _changes(name, value, car.car.charge_current_request_max if car.car else None)
+            outcome = await car.set_intent(**changes)
+            result |= {"ok": True, "pending": [p["goal"] for p in outcome.status["pending"]]}
+        except (IntentError, CarError) as e:
+            result |= {"ok": False, "error": str(e)}
+            logger.info("MQTT command %s=%r for car %s refused: %s", name, value[:40], car_id, e)
+        if car_id.isdigit():
+            topic = f"{self.prefix}/{int(car_id)}/wallbox/result"
+            self.publisher.put(topic, json.dumps(result), retain=False)
+
+    # --- discovery -------------------------------------------------------------------
+
+    def _want(self, configs: dict[str, str]) -> None:
+        for topic, config in configs.items():
+            if self.wanted_configs.get(topic) != config:
+                self.wanted_configs[topic] = config
+                self.publisher.put(topic, config)
+
+    def _schedule_sweep(self, delay: float) -> None:
+        if self._sweep is not None:
+            self._sweep.cancel()
+        self._sweep = asyncio.get_running_loop().call_later(delay, self.sweep)
+
+    def sweep(self) -> None:
+        """Clear the configs under our node that nobody wants (a car gone, discovery off)."""
+        self._sweep = None
+        if not self.publisher.connected:
+            return
+        keep_wallbox = self.wallbox_on and not self.controller_ready  # car list not known yet
+        for topic in stale_configs(
+            self.found_configs, self.wanted_configs, keep_wallbox=keep_wallbox
+        ):
+            logger.info("MQTT: removing the stale discovery config %s", topic)
+            self.publisher.clear(topic)
+            self.found_configs.discard(topic)
+
+    # --- lifetime --------------------------------------------------------------------
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def stop(self) -> None:
+        if self._sweep is not None:
+            self._sweep.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+
+
+def _changes(name: str, value: str, car_max: int | None) -> dict[str, Any]:
+    """A command's value, checked exactly as the HTTP API checks it."""
+    if name == "control":
+        return {"charging": parse_switch(value)}
+    if name == "amps":
+        return {"amps": parse_amps(value, car_max)}
+    return {"target_soc": parse_soc(value)}

@@ -1,0 +1,150 @@
+"""What teslahome publishes on MQTT and which commands it takes: pure rules.
+
+    <prefix>/status                      online | offline (retained; offline is the last will)
+    <prefix>/<car>/smt/<key>             a ScanMyTesla value by its catalogue key (retained)
+    <prefix>/<car>/smt/time              the phone's time of the newest upload (retained)
+    <prefix>/<car>/wallbox/<field>       a field of the wallbox status JSON (retained)
+    <prefix>/<car>/wallbox/state         the whole status JSON (retained)
+    <prefix>/<car>/wallbox/set/control   command: 1 | 0 (also ON/OFF, true/false)
+    <prefix>/<car>/wallbox/set/amps      command: whole amps, as set_amps
+    <prefix>/<car>/wallbox/set/soc       command: percent, as set_soc (1-49 guarded)
+    <prefix>/<car>/wallbox/result        the answer to the latest command (not retained)
+
+`<car>` is the car number, as in /tlwb/<car>/. Payloads are plain text: numbers
+as the wallbox API writes them, booleans `true`/`false`, and a value nobody
+knows is the word `unknown` (an empty retained payload would delete the topic).
+"""
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from storage.catalogue import Catalogue
+
+UNKNOWN = "unknown"
+COMMANDS = ("control", "amps", "soc")
+
+# Status fields published one by one: what automations and HA entities read.
+# `age`, `updated` and `next_try_in` change every second and stay in `state`.
+WALLBOX_FIELDS = (
+    "status",
+    "status_text",
+    "soc",
+    "targetsoc",
+    "targetamp",
+    "maxamp",
+    "amps",
+    "volts",
+    "power",
+    "phases",
+    "energy",
+    "limitsoc",
+    "carmaxamp",
+    "plugged_in",
+    "charging_state",
+    "car_state",
+    "at_pv_location",
+    "evcc_status",
+    "enabled",
+    "last_error",
+)
+
+_TOPIC_LEVEL = re.compile(r"[^#+/\x00]+")
+
+
+def check_prefix(prefix: str) -> str:
+    """A topic prefix without wildcards or empty levels; raises ValueError."""
+    levels = prefix.split("/")
+    if not prefix or not all(_TOPIC_LEVEL.fullmatch(level) for level in levels):
+        raise ValueError(f"{prefix!r} is not a topic prefix such as teslahome or home/tesla")
+    return prefix
+
+
+def parse_token_cars(entries: Iterable[str]) -> dict[str, int]:
+    """`token=car` entries (car number 1..99); raises ValueError naming the bad one."""
+    cars: dict[str, int] = {}
+    for entry in entries:
+        token, sep, car = entry.rpartition("=")
+        token = token.strip()
+        if not sep or not token or not car.strip().isdigit() or not 1 <= int(car) <= 99:
+            raise ValueError(f"{_hide_token(entry)!r} must be token=car number, e.g. abc123=1")
+        cars[token] = int(car)
+    return cars
+
+
+def _hide_token(entry: str) -> str:
+    token, sep, rest = entry.rpartition("=")
+    return f"{token[:3]}…{sep}{rest}" if sep else f"{entry[:3]}…"
+
+
+def car_of_token(token: str, cars: Mapping[str, int]) -> int | None:
+    """The car a ScanMyTesla token's values belong to. Without a mapping every
+    token is car 1 (one car, the common case); with one, unmapped tokens are
+    not published."""
+    if not cars:
+        return 1
+    return cars.get(token)
+
+
+def text(value: Any) -> str:
+    """A value as an MQTT payload."""
+    if value is None:
+        return UNKNOWN
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return UNKNOWN
+        return format(value, ".10g")  # the value, without float noise (0.1+0.2)
+    if isinstance(value, (int, str)):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def smt_messages(
+    prefix: str, car: int, values: Mapping[int, float], device_time: str, catalogue: Catalogue
+) -> dict[str, str]:
+    """Topic -> payload for one upload's values (a delta: only what changed)."""
+    base = f"{prefix}/{car}/smt"
+    messages = {f"{base}/{catalogue.info(vid).key}": text(float(v)) for vid, v in values.items()}
+    if device_time:
+        messages[f"{base}/time"] = device_time
+    return messages
+
+
+def wallbox_messages(prefix: str, status: Mapping[str, Any]) -> dict[str, str]:
+    """Topic -> payload for a car's wallbox status."""
+    base = f"{prefix}/{status['car']}/wallbox"
+    messages = {f"{base}/{field}": text(status.get(field)) for field in WALLBOX_FIELDS}
+    messages[f"{base}/state"] = json.dumps(status, separators=(",", ":"), default=str)
+    return messages
+
+
+def command_topic(prefix: str) -> str:
+    """The subscription that catches every car's commands."""
+    return f"{prefix}/+/wallbox/set/+"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    car: str
+    name: str  # control | amps | soc
+    value: str
+
+
+def parse_command(prefix: str, topic: str, payload: bytes) -> Command | None:
+    """The command a message carries, or None when the topic is not a command."""
+    head = f"{prefix}/"
+    if not topic.startswith(head):
+        return None
+    levels = topic[len(head) :].split("/")
+    if len(levels) != 4 or levels[1:3] != ["wallbox", "set"] or levels[3] not in COMMANDS:
+        return None
+    try:
+        value = payload.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        value = payload.decode("latin-1").strip()
+    return Command(levels[0], levels[3], value)
