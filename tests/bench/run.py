@@ -52,6 +52,16 @@ SECTIONS = [
         "during an outage, and the time the outbox takes to empty once it is back.",
     ),
     Section(
+        "MQTT publishing: upload cost with the broker up, down or stalled",
+        "mqtt.py",
+        ["--seconds", "3", "--rounds", "3", "--values", "30"],
+        ["--seconds", "1", "--rounds", "1", "--values", "30"],
+        "Uploads of 30 values at 10 connections with MQTT off, on (Mosquitto on "
+        "127.0.0.1:1883, changes gathered over `mqtt_interval` 1 s, and published at once "
+        "with 0), on with nothing listening at the broker's address, and on with a broker "
+        "that acknowledges the connection and then never reads. Side by side, in rounds.",
+    ),
+    Section(
         "TeslaLogger poll latency with 1,000,000 samples stored",
         "poll.py",
         ["--samples", "1000000", "--polls", "300"],
