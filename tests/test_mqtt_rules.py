@@ -144,6 +144,15 @@ def test_discovery_configs_carry_what_home_assistant_requires():
         assert config["state_topic"].startswith("home/tesla/1/wallbox/")
 
 
+def test_only_configs_under_our_node_are_ours():
+    discovery = Discovery("th", "homeassistant")
+    assert discovery.owns("homeassistant/sensor/th/car1_soc/config")
+    assert not discovery.owns("homeassistant/sensor/other/car1_soc/config")
+    assert not discovery.owns("homeassistant/sensor/th/car1_soc/state")
+    assert not discovery.owns("homeassistant2/sensor/th/car1_soc/config")
+    assert not discovery.owns("homeassistant/sensor/th/x/car1_soc/config")
+
+
 def test_stale_configs():
     retained = [
         "ha/sensor/th/car1_soc/config",

@@ -47,6 +47,12 @@ class Discovery:
         """Every config retained under our node, to find stale ones."""
         return f"{self.discovery_prefix}/+/{self.node}/+/config"
 
+    def owns(self, topic: str) -> bool:
+        """Whether `topic` is a config under our node (what `subscription` matches)."""
+        head = f"{self.discovery_prefix}/"
+        levels = topic[len(head) :].split("/") if topic.startswith(head) else []
+        return len(levels) == 4 and levels[1] == self.node and levels[3] == "config"
+
     def topic(self, component: str, car: int, key: str) -> str:
         return f"{self.discovery_prefix}/{component}/{self.node}/car{car}_{key}/config"
 

@@ -139,7 +139,7 @@ class MqttBridge:
             self._schedule_sweep(SWEEP_AFTER_S)
 
     def message(self, topic: str, payload: bytes, retained: bool) -> None:
-        if topic.endswith("/config") and topic.startswith(self.clean_discovery.discovery_prefix):
+        if self.clean_discovery.owns(topic):
             if payload:
                 self.found_configs.add(topic)
             else:
@@ -165,9 +165,8 @@ class MqttBridge:
         except (IntentError, CarError) as e:
             result |= {"ok": False, "error": str(e)}
             logger.info("MQTT command %s=%r for car %s refused: %s", name, value[:40], car_id, e)
-        if car_id.isdigit():
-            topic = f"{self.prefix}/{int(car_id)}/wallbox/result"
-            self.publisher.put(topic, json.dumps(result), retain=False)
+        topic = f"{self.prefix}/{car_id}/wallbox/result"
+        self.publisher.put(topic, json.dumps(result), retain=False)
 
     # --- discovery -------------------------------------------------------------------
 
