@@ -134,11 +134,7 @@ class Mqtt:
     async def _start_home(self, o) -> None:
         prefix = o.mqtt_prefix
         discovery = Discovery(prefix, o.mqtt_ha_prefix)
-        link: MqttLink
-        publisher = Publisher(
-            lambda topic, payload, retain: link.publish(topic, payload, retain=retain),
-            interval_s=float(o.mqtt_interval),
-        )
+        publisher = Publisher(interval_s=float(o.mqtt_interval))
         bridge = MqttBridge(
             publisher,
             prefix,
@@ -147,15 +143,13 @@ class Mqtt:
             clean_discovery=discovery,
             wallbox_on=o.wallbox_port != 0,
         )
-        link = MqttLink(
-            parse_broker_url(o.mqtt_url),
-            topics=bridge.subscriptions,
-            on_message=bridge.message,
-            on_connection=bridge.connection,
-            on_published=publisher.acknowledged,
+        link = _connect(
+            o.mqtt_url,
+            bridge,
+            publisher,
+            "MQTT",
             will=(bridge.status_topic, "offline"),
             ca_file=o.mqtt_ca_file,
-            what="MQTT",
         )
         self.bridge, self.link = bridge, link
         try:
@@ -168,22 +162,12 @@ class Mqtt:
         link.start()
 
     async def _start_openwb(self, o) -> None:
-        publisher = Publisher(
-            lambda topic, payload, retain: link.publish(topic, payload, retain=retain),
-            interval_s=float(o.mqtt_interval),
-        )
+        publisher = Publisher(interval_s=float(o.mqtt_interval))
         bridge = OpenWbBridge(
             publisher, parse_chargepoints(o.openwb_chargepoints), Path(o.data_dir) / METERS_FILE
         )
         await bridge.load()
-        link = MqttLink(
-            parse_broker_url(o.openwb_mqtt_url),
-            topics=bridge.subscriptions,
-            on_message=bridge.message,
-            on_connection=bridge.connection,
-            on_published=publisher.acknowledged,
-            what="openWB MQTT",
-        )
+        link = _connect(o.openwb_mqtt_url, bridge, publisher, "openWB MQTT")
         self.openwb, self.openwb_link = bridge, link
         self.wallbox.when_started(bridge.bind)
         link.start()
@@ -205,3 +189,20 @@ class Mqtt:
         if self.openwb_link is not None:
             self.openwb_link.close()
             self.openwb_link = None
+
+
+def _connect(
+    url: str, bridge: MqttBridge | OpenWbBridge, publisher: Publisher, what: str, **more
+) -> MqttLink:
+    """A link (not started) that feeds `bridge` and carries `publisher`'s messages."""
+    link = MqttLink(
+        parse_broker_url(url),
+        topics=bridge.subscriptions,
+        on_message=bridge.message,
+        on_connection=bridge.connection,
+        on_published=publisher.acknowledged,
+        what=what,
+        **more,
+    )
+    publisher.bind(lambda topic, payload, retain: link.publish(topic, payload, retain=retain))
+    return link

@@ -216,3 +216,14 @@ def test_uploads_do_not_wait_for_a_broker_that_is_not_there(tmp_path, confdir, n
             upload(proxy, f"token{i}")
         until(lambda: "MQTT: cannot reach the broker" in proxy.log, 10, what="the warning")
     assert proxy.log.count("MQTT: cannot reach the broker") == 1
+
+
+def test_a_crash_says_offline_through_the_last_will(tmp_path, confdir, broker, names):
+    status = f"{names['prefix']}/status"
+    proxy = Mitmdump(tmp_path, confdir, mqtt_options(broker, names, wallbox_port=0)).start()
+    with watch(broker, names) as mqtt:
+        try:
+            mqtt.wait(status, lambda p: p == b"online")
+        finally:
+            proxy.kill()  # no goodbye: the broker says it for us
+        mqtt.wait(status, lambda p: p == b"offline")

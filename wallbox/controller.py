@@ -928,6 +928,12 @@ class Controller:
     async def set_intent(self, car_id: str, **changes: Any) -> Result:
         return await self.car(car_id).set_intent(**changes)
 
+    async def statuses(self) -> list[dict[str, Any]]:
+        """Every car's status, once the car list is loaded (however long that takes)."""
+        while not await self.ready(3600):
+            pass
+        return [car.status() for car in self.cars]
+
     def subscribe(self, listener: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         """Call `listener(status)` whenever a car's status changes (issue 7: MQTT)."""
         self._listeners.append(listener)

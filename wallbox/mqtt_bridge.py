@@ -116,11 +116,9 @@ class MqttBridge:
         self._spawn(self._follow(controller))
 
     async def _follow(self, controller: Controller) -> None:
-        while not await controller.ready(3600):
-            pass
+        for status in await controller.statuses():
+            self.status_changed(status)
         self.controller_ready = True
-        for car in controller.cars:
-            self.status_changed(car.status())
         self._schedule_sweep(0)
 
     def status_changed(self, status: dict[str, Any]) -> None:

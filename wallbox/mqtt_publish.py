@@ -28,8 +28,10 @@ class PublisherStats:
 
 
 class Publisher:
-    def __init__(self, send: Send, *, interval_s: float = 1.0, window: int = 500) -> None:
-        self._send = send
+    def __init__(
+        self, send: Send | None = None, *, interval_s: float = 1.0, window: int = 500
+    ) -> None:
+        self._send = send  # or given later by `bind`, once the link exists
         self.interval_s = interval_s
         self.window = window
         self.connected = False
@@ -38,6 +40,9 @@ class Publisher:
         self.in_flight: set[int] = set()
         self.stats = PublisherStats()
         self._timer: asyncio.TimerHandle | asyncio.Handle | None = None
+
+    def bind(self, send: Send) -> None:
+        self._send = send
 
     def put(self, topic: str, payload: str, *, retain: bool = True) -> None:
         if retain:
@@ -92,6 +97,8 @@ class Publisher:
 
     def _flush(self) -> None:
         self._timer = None
+        if self._send is None:
+            return
         while self.connected and self.waiting and len(self.in_flight) < self.window:
             topic = next(iter(self.waiting))
             payload, retain = self.waiting.pop(topic)

@@ -64,10 +64,8 @@ class OpenWbBridge:
         self._spawn(self._follow(controller))
 
     async def _follow(self, controller: Controller) -> None:
-        while not await controller.ready(3600):
-            pass
-        for car in controller.cars:
-            self.status_changed(car.status())
+        for status in await controller.statuses():
+            self.status_changed(status)
 
     def status_changed(self, status: dict[str, Any]) -> None:
         car = int(status["car"])
