@@ -25,10 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from mitmproxy import ctx, exceptions, http
+from mitmproxy import ctx, http
 from mitmproxy.net.tls import starts_like_tls_record
 from mitmproxy.proxy import layer, layers, mode_specs, server_hooks
 from mitmproxy.proxy.layers.tls import parse_client_hello
+
+from addons.options import checked
 
 logger = logging.getLogger(__name__)
 
@@ -162,16 +164,12 @@ class TeslaloggerIntercept:
 
     def configure(self, updated: set[str]) -> None:
         if "smt_upstream_url" in updated:
-            try:
-                self.upstream = Upstream.parse(ctx.options.smt_upstream_url)
-            except ValueError as e:
-                raise exceptions.OptionsError(f"smt_upstream_url: {e}") from None
+            self.upstream = checked(updated, "smt_upstream_url", Upstream.parse)
             self._resolved.clear()
         if "smt_tls_passthrough_clients" in updated:
-            try:
-                self.passthrough_clients = parse_networks(ctx.options.smt_tls_passthrough_clients)
-            except ValueError as e:
-                raise exceptions.OptionsError(f"smt_tls_passthrough_clients: {e}") from None
+            self.passthrough_clients = checked(
+                updated, "smt_tls_passthrough_clients", parse_networks
+            )
         if "smt_intercept_only" in updated and ctx.options.smt_intercept_only:
             changes: dict[str, object] = {}
             if not ctx.options.allow_hosts and not ctx.options.ignore_hosts:

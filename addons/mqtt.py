@@ -12,8 +12,9 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from mitmproxy import ctx, exceptions
+from mitmproxy import ctx
 
+from addons.options import check_file, check_range, checked
 from addons.store import Store
 from addons.wallbox_api import WallboxApi
 from storage.database import StorageError
@@ -93,29 +94,14 @@ class Mqtt:
         )
 
     def configure(self, updated: set[str]) -> None:
-        o = ctx.options
-        for name in ("mqtt_url", "openwb_mqtt_url"):
-            if name in updated and getattr(o, name):
-                try:
-                    parse_broker_url(getattr(o, name))
-                except ValueError as e:
-                    raise exceptions.OptionsError(f"{name}: {e}") from None
-        if "mqtt_ca_file" in updated and o.mqtt_ca_file and not Path(o.mqtt_ca_file).is_file():
-            raise exceptions.OptionsError(f"mqtt_ca_file {o.mqtt_ca_file}: no such file")
-        checks = (
-            ("mqtt_prefix", lambda: check_prefix(o.mqtt_prefix)),
-            ("mqtt_ha_prefix", lambda: check_prefix(o.mqtt_ha_prefix)),
-            ("mqtt_smt_cars", lambda: parse_token_cars(o.mqtt_smt_cars)),
-            ("openwb_chargepoints", lambda: parse_chargepoints(o.openwb_chargepoints)),
-        )
-        for name, check in checks:
-            if name in updated:
-                try:
-                    check()
-                except ValueError as e:
-                    raise exceptions.OptionsError(f"{name}: {e}") from None
-        if "mqtt_interval" in updated and not 0 <= o.mqtt_interval <= 3600:
-            raise exceptions.OptionsError("mqtt_interval must be 0..3600 seconds")
+        checked(updated, "mqtt_url", parse_broker_url, unless_empty=True)
+        checked(updated, "openwb_mqtt_url", parse_broker_url, unless_empty=True)
+        check_file(updated, "mqtt_ca_file")
+        checked(updated, "mqtt_prefix", check_prefix)
+        checked(updated, "mqtt_ha_prefix", check_prefix)
+        checked(updated, "mqtt_smt_cars", parse_token_cars)
+        checked(updated, "openwb_chargepoints", parse_chargepoints)
+        check_range(updated, "mqtt_interval", 0, 3600, "0..3600 seconds")
         started = self.link is not None or self.openwb_link is not None
         if started and any(n.startswith(("mqtt_", "openwb_")) for n in updated):
             logger.warning("MQTT: restart the proxy to apply %s", ", ".join(sorted(updated)))

@@ -13,10 +13,10 @@ Both are optional and independent:
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 
 from mitmproxy import ctx, exceptions
 
+from addons.options import check_file, check_range, checked
 from wallbox.clock import Clock
 from wallbox.mqtt import MqttLink, parse_broker_url
 from wallbox.teslamate import TeslaMateFeed, parse_car_map
@@ -81,28 +81,11 @@ class TeslaMate:
 
     def configure(self, updated: set[str]) -> None:
         o = ctx.options
-        if "teslamate_mqtt_url" in updated and o.teslamate_mqtt_url:
-            try:
-                parse_broker_url(o.teslamate_mqtt_url)
-            except ValueError as e:
-                raise exceptions.OptionsError(f"teslamate_mqtt_url: {e}") from None
-        if "teslamate_mqtt_ca_file" in updated and o.teslamate_mqtt_ca_file:
-            if not Path(o.teslamate_mqtt_ca_file).is_file():
-                raise exceptions.OptionsError(
-                    f"teslamate_mqtt_ca_file {o.teslamate_mqtt_ca_file}: no such file"
-                )
-        if "teslamate_cars" in updated:
-            try:
-                parse_car_map(o.teslamate_cars)
-            except ValueError as e:
-                raise exceptions.OptionsError(f"teslamate_cars: {e}") from None
-        if "teslamate_silence_s" in updated and not 10 <= o.teslamate_silence_s <= 86400:
-            raise exceptions.OptionsError("teslamate_silence_s must be 10..86400 seconds")
-        if "teslamate_db_url" in updated and o.teslamate_db_url:
-            try:
-                describe_dsn(o.teslamate_db_url)
-            except ValueError as e:
-                raise exceptions.OptionsError(f"teslamate_db_url: {e}") from None
+        checked(updated, "teslamate_mqtt_url", parse_broker_url, unless_empty=True)
+        check_file(updated, "teslamate_mqtt_ca_file")
+        checked(updated, "teslamate_cars", parse_car_map)
+        check_range(updated, "teslamate_silence_s", 10, 86400, "10..86400 seconds")
+        checked(updated, "teslamate_db_url", describe_dsn, unless_empty=True)
         if o.teslamate_db_url and not o.teslamate_encryption_key:
             raise exceptions.OptionsError(
                 "teslamate_db_url needs teslamate_encryption_key: TeslaMate's ENCRYPTION_KEY"

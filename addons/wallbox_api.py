@@ -18,6 +18,7 @@ from pathlib import Path
 from aiohttp import web
 from mitmproxy import ctx, exceptions
 
+from addons.options import check_file, check_range, checked
 from addons.store import Store
 from addons.teslamate import TeslaMate
 from storage.database import StorageError
@@ -146,38 +147,18 @@ class WallboxApi:
 
     def configure(self, updated: set[str]) -> None:
         o = ctx.options
-        if "wallbox_port" in updated and not 0 <= o.wallbox_port <= 65535:
-            raise exceptions.OptionsError("wallbox_port must be 1..65535, or 0 to turn it off")
-        if "wallbox_token" in updated and o.wallbox_token:
-            try:
-                check_secret(o.wallbox_token)
-            except ValueError as e:
-                raise exceptions.OptionsError(str(e)) from None
+        check_range(updated, "wallbox_port", 0, 65535, "1..65535, or 0 to turn it off")
+        checked(updated, "wallbox_token", check_secret, unless_empty=True)
         if "wallbox_cars" in updated:
             bad = [v for v in o.wallbox_cars if not VIN_RE.fullmatch(v)]
             if bad:
                 raise exceptions.OptionsError(f"wallbox_cars: {bad[0]!r} is not a 17-character VIN")
-        if "wallbox_pv_location" in updated:
-            try:
-                parse_pv_locations(o.wallbox_pv_location)
-            except ValueError as e:
-                raise exceptions.OptionsError(f"wallbox_pv_location: {e}") from None
-        if "wallbox_time_factor" in updated and not 1 <= o.wallbox_time_factor <= 1000:
-            raise exceptions.OptionsError("wallbox_time_factor must be 1..1000 (1: real time)")
-        if "wallbox_poll_charging" in updated and o.wallbox_poll_charging < 30:
-            raise exceptions.OptionsError("wallbox_poll_charging must be 30 s or more")
-        if "wallbox_poll_idle" in updated and o.wallbox_poll_idle < 60:
-            raise exceptions.OptionsError("wallbox_poll_idle must be 60 s or more")
-        if "tesla_api_url" in updated:
-            try:
-                normalize_api_url(o.tesla_api_url)
-            except ValueError as e:
-                raise exceptions.OptionsError(f"tesla_api_url: {e}") from None
-        if "tesla_api_ca_file" in updated and o.tesla_api_ca_file:
-            if not Path(o.tesla_api_ca_file).is_file():
-                raise exceptions.OptionsError(
-                    f"tesla_api_ca_file {o.tesla_api_ca_file}: no such file"
-                )
+        checked(updated, "wallbox_pv_location", parse_pv_locations)
+        check_range(updated, "wallbox_time_factor", 1, 1000, "1..1000 (1: real time)")
+        check_range(updated, "wallbox_poll_charging", 30, 2**31, "30 s or more")
+        check_range(updated, "wallbox_poll_idle", 60, 2**31, "60 s or more")
+        checked(updated, "tesla_api_url", normalize_api_url)
+        check_file(updated, "tesla_api_ca_file")
         if self.controller is not None:
             live = {"wallbox_pv_location", "wallbox_pv_geofences"}
             if updated & live:
