@@ -928,11 +928,14 @@ class Controller:
     async def set_intent(self, car_id: str, **changes: Any) -> Result:
         return await self.car(car_id).set_intent(**changes)
 
-    async def statuses(self) -> list[dict[str, Any]]:
-        """Every car's status, once the car list is loaded (however long that takes)."""
+    async def follow(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Subscribe `listener`, and once the car list is loaded (however long that
+        takes) hand it every car's current status: it then knows every car."""
+        self.subscribe(listener)
         while not await self.ready(3600):
             pass
-        return [car.status() for car in self.cars]
+        for car in self.cars:
+            listener(car.status())
 
     def subscribe(self, listener: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         """Call `listener(status)` whenever a car's status changes (issue 7: MQTT)."""

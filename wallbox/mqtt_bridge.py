@@ -112,12 +112,10 @@ class MqttBridge:
     def bind(self, controller: Controller) -> None:
         """Follow the controller's cars: status changes out, commands in."""
         self.controller = controller
-        controller.subscribe(self.status_changed)
         self._spawn(self._follow(controller))
 
     async def _follow(self, controller: Controller) -> None:
-        for status in await controller.statuses():
-            self.status_changed(status)
+        await controller.follow(self.status_changed)
         self.controller_ready = True
         self._schedule_sweep(0)
 

@@ -60,12 +60,7 @@ class OpenWbBridge:
 
     def bind(self, controller: Controller) -> None:
         self.controller = controller
-        controller.subscribe(self.status_changed)
-        self._spawn(self._follow(controller))
-
-    async def _follow(self, controller: Controller) -> None:
-        for status in await controller.statuses():
-            self.status_changed(status)
+        self._spawn(controller.follow(self.status_changed))
 
     def status_changed(self, status: dict[str, Any]) -> None:
         car = int(status["car"])
