@@ -1,6 +1,6 @@
 import pytest
 
-from wallbox.intent import Intent, IntentError, parse_amps, parse_soc, parse_switch
+from wallbox.intent import Intent, IntentError, parse_amps, parse_change, parse_soc, parse_switch
 
 
 @pytest.mark.parametrize(
@@ -69,3 +69,19 @@ def test_merging_keeps_what_a_request_does_not_name():
     assert intent.merged(amps=8) == Intent(True, 8, 80)
     assert intent.merged(charging=False) == Intent(False, 16, 80)
     assert Intent().merged() == Intent()
+
+
+@pytest.mark.parametrize(
+    "part, text, change",
+    [("control", "ON", {"charging": True}), ("control", "0", {"charging": False}),
+     ("amps", "10", {"amps": 10}), ("soc", "40", {"target_soc": 40})],
+)  # fmt: skip
+def test_parse_change_names_what_set_intent_takes(part, text, change):
+    assert parse_change(part, text, car_max=16) == change
+
+
+def test_parse_change_refuses_as_the_parts_do():
+    with pytest.raises(IntentError, match=r"amps must be 1\.\.16"):
+        parse_change("amps", "17", car_max=16)
+    with pytest.raises(ValueError, match="no intent part"):
+        parse_change("limit", "80", car_max=16)

@@ -255,6 +255,11 @@ class CarController:
 
     # --- the public API -------------------------------------------------------
 
+    @property
+    def max_amps(self) -> int | None:
+        """The most the car takes on its present charger, when it has said."""
+        return self.car.charge_current_request_max if self.car else None
+
     async def set_intent(
         self,
         *,
@@ -266,7 +271,7 @@ class CarController:
     ) -> Result:
         try:
             if amps is not None:
-                check_amps(amps, self.car.charge_current_request_max if self.car else None)
+                check_amps(amps, self.max_amps)
             if target_soc is not None:
                 check_soc(target_soc)
         except IntentError as e:

@@ -6,6 +6,7 @@ value of each part wins.
 """
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 CAR_MIN_LIMIT = 50  # the car refuses a charge limit below this
 AMPS_CEILING = 48  # the highest any Tesla on-board charger takes, when the car has not said
@@ -52,6 +53,19 @@ def check_amps(amps: int, car_max: int | None) -> int:
 
 def parse_soc(text: str) -> int:
     return check_soc(_whole_number(text, "soc", "set_soc?80"))
+
+
+def parse_change(part: str, text: str, car_max: int | None) -> dict[str, Any]:
+    """The intent change a command's text asks for, as `set_intent` takes it:
+    `control` (1/0), `amps` or `soc`. The HTTP API and MQTT commands both come
+    through here, so they accept and refuse the same values."""
+    if part == "control":
+        return {"charging": parse_switch(text)}
+    if part == "amps":
+        return {"amps": parse_amps(text, car_max)}
+    if part == "soc":
+        return {"target_soc": parse_soc(text)}
+    raise ValueError(f"no intent part {part!r}")
 
 
 def check_soc(soc: int) -> int:

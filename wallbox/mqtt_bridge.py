@@ -18,7 +18,7 @@ from storage.catalogue import Catalogue, catalogue
 from storage.samples import Sample, SampleStore
 from wallbox.controller import CarError, Controller
 from wallbox.ha_discovery import Discovery, stale_configs
-from wallbox.intent import IntentError, parse_amps, parse_soc, parse_switch
+from wallbox.intent import IntentError, parse_change
 from wallbox.mqtt_publish import Publisher
 from wallbox.mqtt_topics import (
     car_of_token,
@@ -155,8 +155,7 @@ class MqttBridge:
             if self.controller is None:
                 raise CarError("the wallbox API is off (wallbox_port=0)")
             car = self.controller.car(car_id)
-            changes = _changes(name, value, car.car.charge_current_request_max if car.car else None)
-            outcome = await car.set_intent(**changes)
+            outcome = await car.set_intent(**parse_change(name, value, car.max_amps))
             result |= {"ok": True, "pending": [p["goal"] for p in outcome.status["pending"]]}
         except (IntentError, CarError) as e:
             result |= {"ok": False, "error": str(e)}
@@ -202,12 +201,3 @@ class MqttBridge:
             self._sweep.cancel()
         for task in list(self._tasks):
             task.cancel()
-
-
-def _changes(name: str, value: str, car_max: int | None) -> dict[str, Any]:
-    """A command's value, checked exactly as the HTTP API checks it."""
-    if name == "control":
-        return {"charging": parse_switch(value)}
-    if name == "amps":
-        return {"amps": parse_amps(value, car_max)}
-    return {"target_soc": parse_soc(value)}

@@ -88,8 +88,7 @@ class OpenWbBridge:
             if self.controller is None:
                 raise CarError("the wallbox API is off (wallbox_port=0)")
             car = self.controller.car(str(car_number))
-            car_max = car.car.charge_current_request_max if car.car else None
-            await car.set_intent(**current_changes(payload, car_max))
+            await car.set_intent(**current_changes(payload, car.max_amps))
         except (IntentError, CarError) as e:
             logger.warning(
                 "openWB: set/current %r for car %d refused: %s", payload[:20], car_number, e

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from wallbox.controller import WAIT_MAX_S, CarController, CarError, Controller, Result
-from wallbox.intent import IntentError, parse_amps, parse_soc, parse_switch
+from wallbox.intent import IntentError, parse_change
 from wallbox.openapi import openapi_document
 from wallbox.security import authorized, is_local_client
 
@@ -157,21 +157,21 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def control(request: web.Request) -> web.Response:
-    car = _car(request)
-    value, wait = _value(request.query_string, "control")
-    return await _set(car, wait, charging=parse_switch(value))
+    return await _one_change(request, "control")
 
 
 async def set_amps(request: web.Request) -> web.Response:
-    car = _car(request)
-    value, wait = _value(request.query_string, "amps")
-    return await _set(car, wait, amps=parse_amps(value, _car_max(car)))
+    return await _one_change(request, "amps")
 
 
 async def set_soc(request: web.Request) -> web.Response:
+    return await _one_change(request, "soc")
+
+
+async def _one_change(request: web.Request, part: str) -> web.Response:
     car = _car(request)
-    value, wait = _value(request.query_string, "soc")
-    return await _set(car, wait, target_soc=parse_soc(value))
+    value, wait = _value(request.query_string, part)
+    return await _set(car, wait, **parse_change(part, value, car.max_amps))
 
 
 async def combined(request: web.Request) -> web.Response:
@@ -183,12 +183,9 @@ async def combined(request: web.Request) -> web.Response:
     if bare is not None:
         raise BadRequest(f"name the value: control=, set_amps= or set_soc=, got {bare[:20]!r}")
     changes: dict[str, Any] = {}
-    if "control" in named:
-        changes["charging"] = parse_switch(named["control"])
-    if "set_amps" in named:
-        changes["amps"] = parse_amps(named["set_amps"], _car_max(car))
-    if "set_soc" in named:
-        changes["target_soc"] = parse_soc(named["set_soc"])
+    for name, part in (("control", "control"), ("set_amps", "amps"), ("set_soc", "soc")):
+        if name in named:
+            changes |= parse_change(part, named[name], car.max_amps)
     wait = _wait(named.get("wait"))
     if not changes:
         return web.json_response(car.status(), headers=_NO_STORE)
@@ -206,20 +203,13 @@ async def teslalogger_command(request: web.Request) -> web.Response:
         return await _set(car, _no_value(raw), charging=False)
     if name == "wake_up":
         return await _set(car, _no_value(raw), wake=True)
-    if name == "charge_start_stop":
-        value, wait = _value(raw, "control")
-        return await _set(car, wait, charging=parse_switch(value))
-    if name == "set_charging_amps":
-        value, wait = _value(raw, "amps")
-        return await _set(car, wait, amps=parse_amps(value, _car_max(car)))
-    if name == "set_charge_limit":
-        value, wait = _value(raw, "soc")
-        return await _set(car, wait, target_soc=parse_soc(value))
+    if name in _TESLALOGGER_PARTS:
+        return await _one_change(request, _TESLALOGGER_PARTS[name])
     raise web.HTTPNotFound()
 
 
-def _car_max(car: CarController) -> int | None:
-    return car.car.charge_current_request_max if car.car else None
+_TESLALOGGER_PARTS = {"charge_start_stop": "control", "set_charging_amps": "amps",
+                      "set_charge_limit": "soc"}  # fmt: skip
 
 
 async def _set(car: CarController, wait: float | None, **changes: Any) -> web.Response:
