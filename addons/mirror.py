@@ -197,8 +197,9 @@ class Mirror:
                 outcome.reason,
                 waiting,
             )
-        delay = backoff(self.failures, outcome.min_delay)
-        await asyncio.sleep(min(delay, max(ctx.options.smt_upstream_retry_max, outcome.min_delay)))
+        await asyncio.sleep(
+            backoff(self.failures, outcome.min_delay, cap=ctx.options.smt_upstream_retry_max)
+        )
 
     def _recovered(self) -> None:
         if self.failures:

@@ -24,7 +24,7 @@ class Outcome:
 
 
 RESOURCE_LIMIT = b"Resource Limit Is Reached"
-MAX_BACKOFF_S = 300.0
+MAX_BACKOFF_S = 300.0  # smt_upstream_retry_max's default
 
 
 def judge_insert(status: int | None, body: bytes, error: str | None = None) -> Outcome:
@@ -48,9 +48,11 @@ def judge_insert(status: int | None, body: bytes, error: str | None = None) -> O
     return Outcome(Verdict.REJECTED, f"upstream refused it (HTTP {status})")
 
 
-def backoff(failures: int, min_delay: float = 0.0) -> float:
-    """Seconds to wait after the `failures`-th failure in a row: 1, 2, 4 ... 300."""
-    return max(min_delay, min(MAX_BACKOFF_S, 2.0 ** max(0, failures - 1)))
+def backoff(failures: int, min_delay: float = 0.0, cap: float = MAX_BACKOFF_S) -> float:
+    """Seconds to wait after the `failures`-th failure in a row: 1, 2, 4 ... `cap`,
+    or longer when the server asked for it. The exponent stops growing long
+    before a float would overflow: an outage may last any number of tries."""
+    return max(min_delay, min(cap, 2.0 ** min(max(0, failures - 1), 40)))
 
 
 def judge_check_token(status: int | None, body: bytes) -> bytes | None:

@@ -45,6 +45,12 @@ def test_backoff_doubles_up_to_the_cap():
     assert backoff(50) == MAX_BACKOFF_S
 
 
+def test_backoff_follows_the_configured_cap_for_any_length_of_outage():
+    assert backoff(20, cap=3600) == 3600  # smt_upstream_retry_max above the default counts
+    assert backoff(10**6) == MAX_BACKOFF_S  # days of outage: no float overflow
+    assert backoff(3, min_delay=25.0, cap=10) == 25.0  # the server's own wait wins
+
+
 @pytest.mark.parametrize(
     "status, body, relayed",
     [
