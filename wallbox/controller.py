@@ -1,6 +1,6 @@
 """The charge controller: records what callers want and makes each car follow.
 
-Callers (the HTTP API now, MQTT in issue 7) call `Controller.set_intent`,
+Callers (the HTTP API, the MQTT and openWB bridges) call `CarController.set_intent`,
 which checks the values, stores them, opens *goals* and returns at once (or
 after up to `wait` seconds). One worker task per car reconciles the car with
 its goals through the vehicle back-end, using `planner` for every decision:
@@ -108,15 +108,6 @@ class NotReady(CarError):
     status = 503
 
 
-class GoalFailed(CarError):
-    """A waited-for goal ended without success."""
-
-    def __init__(self, message: str, status: int, snapshot: dict[str, Any]) -> None:
-        super().__init__(message)
-        self.status = status
-        self.snapshot = snapshot
-
-
 class StateFeed(Protocol):
     """External telemetry (TeslaMate): a snapshot while it is healthy and fresh."""
 
@@ -196,7 +187,7 @@ class CarController:
         *,
         storage: IntentStorage | None = None,
         feed: StateFeed | None = None,
-        on_change: Callable[["CarController"], None] | None = None,
+        listeners: list[Callable[[dict[str, Any]], None]] | None = None,
     ) -> None:
         self.number = number
         self.vehicle = vehicle
@@ -205,7 +196,7 @@ class CarController:
         self.settings = settings
         self.storage = storage
         self.feed = feed
-        self.on_change = on_change
+        self.listeners = listeners if listeners is not None else []  # shared with Controller
         self.intent = Intent()
         self.goals: dict[Goal, OpenGoal] = {}
         self.outcomes: dict[Goal, Outcome] = {}
@@ -424,21 +415,26 @@ class CarController:
             "telemetry": self.feed.describe(self.vehicle.vin, now) if self.feed else NO_FEED,
         }
 
-    def _signature(self) -> tuple[Any, ...]:
-        s = self.status()
-        skip = {"age", "updated", "next_try_in", "pending", "last_error_at", "telemetry"}
-        return (
-            tuple((k, repr(v)) for k, v in s.items() if k not in skip),
-            tuple(sorted(g.value for g in self.goals)),
-            (s["telemetry"]["source"], s["telemetry"]["reason"]),
-        )
-
     def _changed(self) -> None:
-        signature = self._signature()
-        if signature != self._last_signature:
-            self._last_signature = signature
-            if self.on_change is not None:
-                self.on_change(self)
+        """Hand the status to the listeners (MQTT, openWB) when what they see changed;
+        with nobody listening there is nothing to build."""
+        if not self.listeners:
+            return
+        status = self.status()
+        skip = {"age", "updated", "next_try_in", "pending", "last_error_at", "telemetry"}
+        signature = (
+            tuple((k, repr(v)) for k, v in status.items() if k not in skip),
+            tuple(sorted(g.value for g in self.goals)),
+            (status["telemetry"]["source"], status["telemetry"]["reason"]),
+        )
+        if signature == self._last_signature:
+            return
+        self._last_signature = signature
+        for listener in list(self.listeners):
+            try:
+                listener(status)
+            except Exception:
+                logger.exception("a status listener failed")
 
     # --- the worker ---------------------------------------------------------------
 
@@ -872,7 +868,7 @@ class Controller:
                 self.settings,
                 storage=self.storage,
                 feed=self.feed,
-                on_change=self._notify,
+                listeners=self._listeners,
             )
             if vehicle.vin in stored:
                 car.restore(stored[vehicle.vin], self.clock.wall())
@@ -927,12 +923,6 @@ class Controller:
         known = ", ".join(f"{c.number} ({c.vehicle.vin})" for c in self.cars)
         raise UnknownCar(f"no car {key[:40]!r}: use a car number or VIN of this account: {known}")
 
-    def status(self, car_id: str) -> dict[str, Any]:
-        return self.car(car_id).status()
-
-    async def set_intent(self, car_id: str, **changes: Any) -> Result:
-        return await self.car(car_id).set_intent(**changes)
-
     async def follow(self, listener: Callable[[dict[str, Any]], None]) -> None:
         """Subscribe `listener`, and once the car list is loaded (however long that
         takes) hand it every car's current status: it then knows every car."""
@@ -943,16 +933,6 @@ class Controller:
             listener(car.status())
 
     def subscribe(self, listener: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
-        """Call `listener(status)` whenever a car's status changes (issue 7: MQTT)."""
+        """Call `listener(status)` whenever a car's status changes (MQTT, openWB)."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
-
-    def _notify(self, car: CarController) -> None:
-        if not self._listeners:
-            return
-        status = car.status()
-        for listener in list(self._listeners):
-            try:
-                listener(status)
-            except Exception:
-                logger.exception("a status listener failed")
