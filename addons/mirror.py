@@ -16,8 +16,10 @@ from collections.abc import Sequence
 import aiohttp
 from mitmproxy import ctx, exceptions
 
+from addons import smt_wire as wire
 from addons.intercept import HOST, Upstream
 from addons.mirror_rules import Outcome, Verdict, backoff, judge_check_token, judge_insert
+from addons.options import checked
 from addons.store import Store
 from storage.database import StorageError
 from storage.outbox import Outbox
@@ -54,7 +56,7 @@ class Mirror:
         self._wake = asyncio.Event()
         self._running = False
         self.failures = 0  # in a row
-        self.delivered = 0  # since start
+        self._upstream: Upstream | None = None  # parsed once per change of smt_upstream_url
         self._last_status_log = 0.0
         self._closing: asyncio.Future[None] | None = None
 
@@ -68,6 +70,8 @@ class Mirror:
         )
 
     def configure(self, updated: set[str]) -> None:
+        if "smt_upstream_url" in updated:
+            self._upstream = checked(updated, "smt_upstream_url", Upstream.parse)
         if "smt_upstream_retry_max" in updated and ctx.options.smt_upstream_retry_max < 1:
             raise exceptions.OptionsError("smt_upstream_retry_max must be at least 1 second")
         if self._running and "smt_upstream" in updated:
@@ -98,14 +102,11 @@ class Mirror:
             self._session = aiohttp.ClientSession(auto_decompress=False)
         return self._session
 
-    def upstream(self) -> Upstream:
-        return Upstream.parse(ctx.options.smt_upstream_url)
-
     async def post(
         self, path: str, headers: Sequence[tuple[str, str]], body: bytes, limit_s: float
     ) -> tuple[int | None, bytes, str | None]:
         """(status, body, None), or (None, b"", why) when there was no answer."""
-        upstream = self.upstream()
+        upstream = self._upstream or Upstream.parse(ctx.options.smt_upstream_url)
         sent = delivery_headers(headers)
         try:
             async with self._client().post(
@@ -126,7 +127,7 @@ class Mirror:
     ) -> bytes | None:
         """Upstream's `OK`/`not found`, or None when it gave no usable answer."""
         status, answer, error = await self.post(
-            "/check_token.php", headers, body, CHECK_TOKEN_TIMEOUT_S
+            wire.CHECK_TOKEN, headers, body, CHECK_TOKEN_TIMEOUT_S
         )
         relayed = judge_check_token(status, answer)
         if relayed is None:
@@ -171,7 +172,6 @@ class Mirror:
             if outcome.verdict is Verdict.DELIVERED:
                 await outbox.delivered(parcel.id)
                 self._recovered()
-                self.delivered += 1
                 return
             if outcome.verdict is Verdict.REJECTED:
                 await outbox.rejected(parcel.id, outcome.reason)

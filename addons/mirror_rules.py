@@ -9,6 +9,8 @@ it forever, and delivery moves on to the next one.
 from dataclasses import dataclass
 from enum import Enum
 
+from addons import smt_wire as wire
+
 
 class Verdict(Enum):
     DELIVERED = "delivered"
@@ -41,7 +43,7 @@ def judge_insert(status: int | None, body: bytes, error: str | None = None) -> O
         return Outcome(Verdict.RETRY, f"upstream redirects (HTTP {status}): check smt_upstream_url")
     if text.startswith(b"ERROR"):
         return Outcome(Verdict.REJECTED, text[:200].decode(errors="replace"))
-    if text == b"not found":
+    if text == wire.NOT_FOUND:
         return Outcome(Verdict.REJECTED, "upstream does not know this token (not found)")
     if 200 <= status < 300:
         return Outcome(Verdict.DELIVERED, text[:60].decode(errors="replace") or "empty answer")
@@ -60,4 +62,4 @@ def judge_check_token(status: int | None, body: bytes) -> bytes | None:
     if status is None or not 200 <= status < 300:
         return None
     text = body.strip()
-    return text if text in (b"OK", b"not found") else None
+    return text if text in (wire.OK, wire.NOT_FOUND) else None

@@ -102,18 +102,11 @@ def decode_upload(body: bytes) -> Sample:
     token = parse_token(form)
     if "m" not in form:
         raise WireError("missing field m (the percent-encoded JSON sample)")
-    sample = decode_sample(form["m"])
-    return Sample(
-        token=token,
-        device_time=sample.device_time,
-        values=sample.values,
-        version=form.get("v", ""),
-        skipped=sample.skipped,
-    )
+    return decode_sample(form["m"], token=token, version=form.get("v", ""))
 
 
-def decode_sample(text: str) -> Sample:
-    """The JSON of field `m`; the token is left empty."""
+def decode_sample(text: str, *, token: str = "", version: str = "") -> Sample:
+    """The JSON of field `m` (a hand-out's JSON too, which has no token)."""
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as e:
@@ -143,7 +136,7 @@ def decode_sample(text: str) -> Sample:
             values[value_id] = number
         else:
             skipped.append(value_id)
-    return Sample(token="", device_time=device_time, values=values, skipped=tuple(skipped))
+    return Sample(token, device_time, values, version, tuple(skipped))
 
 
 def _number(value: object) -> float | None:

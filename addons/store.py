@@ -8,12 +8,11 @@ from pathlib import Path
 
 from mitmproxy import ctx, exceptions
 
-from storage.database import Database, StorageError
+from storage.database import DB_NAME, Database, StorageError
 from storage.samples import SampleStore
 
 logger = logging.getLogger(__name__)
 
-DB_NAME = "teslahome.sqlite3"
 PURGE_EVERY_S = 3600.0
 
 

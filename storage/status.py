@@ -14,10 +14,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from storage.database import Database, StorageError
+from storage.database import DB_NAME, Database, StorageError
 from storage.outbox import Outbox
-
-DB_NAME = "teslahome.sqlite3"
 
 
 async def collect(path: Path) -> dict:
