@@ -9,7 +9,7 @@ newest-value table (`latest`); a poll hands out every value newer than the
 previous hand-out, stamped with the newest upload's time, and moves the mark.
 The backlog is bounded by the number of distinct value ids (a few hundred),
 however long TeslaLogger was away. Every upload is also kept, whole, in the
-history for `history_days`.
+history for `smt_history_days` (addons/store.py trims it).
 """
 
 import asyncio

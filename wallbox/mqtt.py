@@ -5,8 +5,8 @@ connects in the background, reconnects by itself when the broker goes away
 (1 s, 2 s, ... at most 30 s apart) and subscribes again after every connect,
 so retained values arrive anew. Every message and every connection change is
 handed to the asyncio loop with `call_soon_threadsafe`; the callbacks run on
-the loop and must not block. TeslaMate's telemetry (issue 6) reads with it;
-issue 7 publishes with it, possibly to another broker.
+the loop and must not block. TeslaMate's telemetry reads with it; the
+home-automation and openWB bridges publish with it, possibly to other brokers.
 
     mqtt://user:password@host:1883      plain (port 1883 if left out)
     mqtts://user:password@host:8883     TLS (port 8883 if left out); the system's

@@ -2,7 +2,7 @@
 
 Fed from three sides, all on the event loop: samples once they are stored
 (SampleStore.on_stored), status changes of the wallbox controller
-(Controller.subscribe), and messages from the broker (commands, and the
+(Controller.follow), and messages from the broker (commands, and the
 discovery configs retained under our node, to find stale ones). It only ever
 calls `Publisher.put`, which never waits. Topics: wallbox/mqtt_topics.py;
 Home Assistant configs: wallbox/ha_discovery.py.

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of the wallbox API, served at `/openapi.json`.
 
-Kept next to the handlers and checked against real answers by the tests, so a
-fuzzer (issue 8: schemathesis) can rely on it. The bare-value form
+Kept next to the handlers and checked against real answers by the tests, so
+the schemathesis fuzz test (tests/test_fuzz_wallbox_api.py) can rely on it. The bare-value form
 (`set_amps?16`) cannot be written in OpenAPI; it is described in words and
 the named form (`set_amps?value=16`) is the documented parameter.
 """

@@ -2,9 +2,10 @@
 
 The format is teslapy's cache: `{email: {"url": <SSO base URL>, "sso": {"access_token",
 "refresh_token", "expires_at", ...}}}`. `TokenFile` keeps it in a file (what
-`make login` writes); issue 6 adds a source that reads TeslaMate's tokens from
-its PostgreSQL database. Both plug into teslapy as its cache loader and dumper,
-so refreshed tokens are written back wherever they came from.
+`make login` writes) and is written back when teslapy refreshes them.
+`TeslaMateTokens` (teslamate_tokens.py) reads TeslaMate's tokens from its
+PostgreSQL database read-only: teslapy's refresh is off for it and nothing is
+written back, since TeslaMate refreshes its own tokens.
 """
 
 import json
