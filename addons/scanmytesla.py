@@ -16,9 +16,9 @@
 A request these endpoints cannot use is answered `ERROR: <reason>` with a 4xx
 status (405 wrong method, 403 a token not in smt_tokens, 413 too large, 400
 anything else), logged once, and nothing is stored (a body declared far over
-the limit is not even read: the connection is closed); a storage failure is a 503 `ERROR: ...`, so the app or
-TeslaLogger tries again. Every other teslalogger.de path is left to the
-Intercept addon, which forwards it.
+the limit is not even read: the connection is closed); a storage failure is a
+503 `ERROR: ...`, so the app or TeslaLogger tries again. Every other
+teslalogger.de path is left to the Intercept addon, which forwards it.
 """
 
 import logging
