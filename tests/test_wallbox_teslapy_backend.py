@@ -85,6 +85,11 @@ async def test_errors_are_typed(simulator, backend):
         await backend.command(car, Command.CHARGE_STOP)
     with pytest.raises(Unavailable, match="404"):
         await backend.charge_state(Vehicle("NOSUCHVIN00000000", None), 0)
+    fleet.faults.append(Fault(404))  # a local proxy without the summary endpoint
+    assert await backend.summary(car) == "unknown"
+    assert backend.by_vin
+    fleet.faults.append(Fault(404))  # nor a car list (TeslaBleHttpProxy): wallbox_cars names them
+    assert await backend.vehicles() == []
 
 
 async def test_a_backend_that_is_down_is_unavailable(tmp_path):

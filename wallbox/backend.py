@@ -73,6 +73,10 @@ class Unavailable(BackendError):
     """Anything else: connection refused, timeouts, 5xx, answers that make no sense."""
 
 
+class NotFound(Unavailable):
+    """HTTP 404: this API (a local proxy, say) has no such endpoint or car."""
+
+
 class NotConfigured(BackendError):
     """No account to talk to yet (no login); nothing was sent."""
 
@@ -139,4 +143,6 @@ def error_from_http(
             f"{detail}: the Tesla API refused the token; run `make login` again "
             "(or check tesla_token_file / tesla_email)"
         )
+    if status == 404:
+        return NotFound(f"{detail}: the vehicle API has no such endpoint or car; retrying")
     return Unavailable(f"{detail}: the vehicle API is not answering properly; retrying")

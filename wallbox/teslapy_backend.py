@@ -39,6 +39,7 @@ from wallbox.backend import (
     Command,
     CommandRefused,
     NotConfigured,
+    NotFound,
     Unauthorized,
     Unavailable,
     Vehicle,
@@ -131,8 +132,8 @@ class TeslapyBackend:
     async def vehicles(self) -> list[Vehicle]:
         try:
             listed = await self._call("GET", "api/1/vehicles", what="list the cars")
-        except Unavailable as e:
-            if self.by_vin and "HTTP 404" in str(e):
+        except NotFound:
+            if self.by_vin:
                 return []  # TeslaBleHttpProxy has no list: the cars come from wallbox_cars
             raise
         if not isinstance(listed, list):
@@ -154,10 +155,8 @@ class TeslapyBackend:
     async def summary(self, car: Vehicle) -> str:
         try:
             data = await self._call("GET", self._path(car), what="read the sleep state")
-        except Unavailable as e:
-            if "HTTP 404" in str(e):
-                return "unknown"  # a proxy without the summary endpoint
-            raise
+        except NotFound:
+            return "unknown"  # a proxy without the summary endpoint
         state = data.get("state") if isinstance(data, dict) else None
         return state if isinstance(state, str) and state else "unknown"
 
