@@ -27,6 +27,7 @@ from wallbox.clock import RealClock, ScaledClock
 from wallbox.controller import Controller, Settings
 from wallbox.geo import parse_pv_locations
 from wallbox.planner import PollPolicy
+from wallbox.security import TOKEN_FILE as SECRET_FILE
 from wallbox.security import check_secret, load_or_create_secret
 from wallbox.server import make_app
 from wallbox.teslapy_backend import OWNER_API_URL, TeslapyBackend, normalize_api_url
@@ -200,7 +201,7 @@ class WallboxApi:
             if created:
                 logger.warning(
                     "wallbox API secret (generated, stored in %s): %s",
-                    data_dir / "wallbox_token",
+                    data_dir / SECRET_FILE,
                     secret,
                 )
         token_file = Path(o.tesla_token_file) if o.tesla_token_file else data_dir / TOKEN_FILE

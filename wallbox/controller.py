@@ -25,7 +25,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from wallbox.backend import (
@@ -39,7 +38,7 @@ from wallbox.backend import (
     VehicleBackend,
 )
 from wallbox.charge_state import ASLEEP, OFFLINE, ONLINE, UNKNOWN, ChargeState
-from wallbox.clock import Clock, RealClock, wait_event
+from wallbox.clock import Clock, RealClock, iso_at, wait_event
 from wallbox.geo import PvLocation, at_pv_location
 from wallbox.intent import Intent, IntentError, check_amps, check_soc
 from wallbox.planner import (
@@ -158,12 +157,6 @@ class Result:
     status: dict[str, Any]
     outcomes: dict[Goal, Outcome] = field(default_factory=dict)
     still_open: bool = False
-
-
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 _GOAL_ACTION = {
@@ -369,7 +362,6 @@ class CarController:
             target_amps = intent.amps
         else:
             target_amps = car.charge_current_request
-        wall_now = self.clock.wall()
         return {
             "car": self.number,
             "vin": self.vehicle.vin,
@@ -407,9 +399,9 @@ class CarController:
             if self.goals and self.next_try_at > now
             else None,
             "age": round(car.age(now), 1) if data else None,
-            "updated": _iso(wall_now - car.age(now)) if data else None,
+            "updated": iso_at(self.clock, now - car.age(now), now) if data else None,
             "last_error": self.last_error,
-            "last_error_at": _iso(wall_now - (now - self.last_error_at))
+            "last_error_at": iso_at(self.clock, self.last_error_at, now)
             if self.last_error_at is not None
             else None,
             "telemetry": self.feed.describe(self.vehicle.vin, now) if self.feed else NO_FEED,

@@ -21,11 +21,10 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from wallbox.charge_state import ASLEEP, CHARGING_STATES, OFFLINE, ONLINE, UNKNOWN, ChargeState
-from wallbox.clock import Clock
+from wallbox.clock import Clock, iso_at
 from wallbox.telemetry_health import TelemetryFacts, Verdict, judge
 
 if TYPE_CHECKING:
@@ -314,7 +313,7 @@ class TeslaMateFeed:
         return {
             "source": verdict.source,
             "reason": verdict.reason,
-            "since": self._iso(switch.since, now),
+            "since": iso_at(self.clock, switch.since, now),
             "teslamate_report_age": None if last is None else round(now - last, 1),
         }
 
@@ -427,7 +426,3 @@ class TeslaMateFeed:
                 suffix = f" (TeslaMate car {car_id})" if car_id is not None else ""
                 return f"car {car.number}{suffix}"
         return vin
-
-    def _iso(self, at: float, now: float) -> str:
-        wall = datetime.fromtimestamp(self.clock.wall() - (now - at), UTC)
-        return wall.isoformat(timespec="seconds").replace("+00:00", "Z")
