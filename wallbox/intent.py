@@ -17,15 +17,15 @@ class IntentError(ValueError):
     """A value the API cannot accept; the message says what would be accepted."""
 
 
-_ON = {"1", "true", "on", "yes", "start"}
-_OFF = {"0", "false", "off", "no", "stop"}
+SWITCH_ON = frozenset({"1", "true", "on", "yes", "start"})
+SWITCH_OFF = frozenset({"0", "false", "off", "no", "stop"})
 
 
 def parse_switch(text: str, name: str = "control") -> bool:
     value = text.strip().lower()
-    if value in _ON:
+    if value in SWITCH_ON:
         return True
-    if value in _OFF:
+    if value in SWITCH_OFF:
         return False
     raise IntentError(f"{name} must be 1 (start charging) or 0 (stop), got {text[:20]!r}")
 

@@ -9,6 +9,11 @@ the named form (`set_amps?value=16`) is the documented parameter.
 from functools import cache
 from typing import Any
 
+from wallbox.controller import WAIT_MAX_S
+from wallbox.intent import AMPS_CEILING, SWITCH_OFF, SWITCH_ON
+from wallbox.planner import Goal
+from wallbox.telemetry_health import TESLA_API, TESLAMATE
+
 
 def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
     return {"type": [kind, "null"], **extra}
@@ -72,7 +77,7 @@ STATUS_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "required": ["goal", "action", "for_s", "waiting_for"],
                 "properties": {
-                    "goal": {"type": "string", "enum": ["amps", "charging", "limit", "wake"]},
+                    "goal": {"type": "string", "enum": sorted(goal.value for goal in Goal)},
                     "action": {"type": "string"},
                     "for_s": {"type": "number", "minimum": 0},
                     "waiting_for": _nullable("string"),
@@ -90,7 +95,7 @@ STATUS_SCHEMA: dict[str, Any] = {
             "while it is healthy and fresh (no Tesla API reads), else the Tesla API",
             "required": ["source", "reason", "since", "teslamate_report_age"],
             "properties": {
-                "source": {"type": "string", "enum": ["teslamate", "tesla_api"]},
+                "source": {"type": "string", "enum": [TESLAMATE, TESLA_API]},
                 "reason": {"type": "string", "description": "why this source, in words"},
                 "since": _nullable("string", description="when the source last switched (UTC)"),
                 "teslamate_report_age": _nullable(
@@ -125,10 +130,10 @@ WAIT = {
     "required": False,
     "description": "answer once the car confirmed (200), or after this many seconds "
     "with the action still under way (202)",
-    "schema": {"type": "number", "minimum": 0, "maximum": 120},
+    "schema": {"type": "number", "minimum": 0, "maximum": WAIT_MAX_S},
 }
-SWITCH = {"type": "string", "enum": ["1", "0", "true", "false", "on", "off"]}
-AMPS = {"type": "integer", "minimum": 1, "maximum": 48}
+SWITCH = {"type": "string", "enum": sorted(SWITCH_ON | SWITCH_OFF)}
+AMPS = {"type": "integer", "minimum": 1, "maximum": AMPS_CEILING}
 SOC = {"type": "integer", "minimum": 1, "maximum": 100}
 
 
