@@ -51,10 +51,9 @@ def describe(error: BaseException) -> str:
 
 
 class Database:
-    def __init__(self, path: Path, *, synchronous: str = "FULL", read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         """`read_only`: only the reader, for tools that inspect a running proxy's data."""
         self.path = path
-        self.synchronous = synchronous
         self.read_only = read_only
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
@@ -85,7 +84,7 @@ class Database:
             # would leave a quarter of every 4 KiB page empty; 16 KiB pages hold five.
             await writer.execute("PRAGMA page_size=16384")
             await writer.execute("PRAGMA journal_mode=WAL")
-            await writer.execute(f"PRAGMA synchronous={self.synchronous}")
+            await writer.execute("PRAGMA synchronous=FULL")  # see the module docstring
             await writer.execute("PRAGMA busy_timeout=5000")
         except BaseException:
             await writer.close()  # its thread would otherwise keep the process alive

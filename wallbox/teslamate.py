@@ -23,7 +23,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from wallbox.charge_state import ASLEEP, CHARGING_STATES, OFFLINE, ONLINE, UNKNOWN, ChargeState
+from wallbox.charge_state import (
+    ASLEEP,
+    CHARGING_STATES,
+    OFFLINE,
+    ONLINE,
+    UNKNOWN,
+    ChargeState,
+    plugged_in_from,
+)
 from wallbox.clock import Clock, iso_at
 from wallbox.telemetry_health import TelemetryFacts, Verdict, judge
 
@@ -37,14 +45,11 @@ SOURCE = "teslamate"
 # The topics read: charging, location, geofence, the car's state and TeslaMate's health.
 TOPIC_NAMES = (
     "battery_level",
-    "usable_battery_level",
     "plugged_in",
     "charging_state",
     "charge_energy_added",
     "charge_limit_soc",
-    "charge_port_door_open",
     "charger_actual_current",
-    "charger_phases",
     "charger_power",
     "charger_voltage",
     "charge_current_request",
@@ -179,9 +184,8 @@ def snapshot(values: Mapping[str, str], read_at: float, reported_at: float | Non
     for API reads, and TeslaMate's own `plugged_in` only when that is unknown.
     """
     charging_state = _text(values, "charging_state")
-    if charging_state is not None:
-        plugged_in: bool | None = charging_state != "Disconnected"
-    else:
+    plugged_in = plugged_in_from({"charging_state": charging_state})
+    if plugged_in is None:
         plugged_in = _boolean(values, "plugged_in")
     latitude, longitude = _position(values)
     return ChargeState(
