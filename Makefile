@@ -88,12 +88,12 @@ cert: $(STAMP)
 
 # Tesla's sign-in, for the wallbox API: writes teslapy's token cache into DATA_DIR.
 login: $(STAMP)
-	$(BIN)/python -m wallbox.login --token-file $(DATA_DIR)/tesla_token.json \
+	$(BIN)/python -m wallbox.vehicle.login --token-file $(DATA_DIR)/tesla_token.json \
 		$(if $(TESLA_EMAIL),--email $(TESLA_EMAIL))
 
 # The wallbox API against the car simulator, both clocks 10x faster; its own data directory.
 demo: $(STAMP)
-	@$(BIN)/python -m wallbox.simulator --port $(SIM_PORT) --time-factor 10 --asleep & sim=$$!; \
+	@$(BIN)/python -m wallbox.vehicle.simulator --port $(SIM_PORT) --time-factor 10 --asleep & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	echo "Demo: a simulated, sleeping Tesla; try (Ctrl-C ends the demo):"; \
 	echo "  curl -s localhost:$(WALLBOX_PORT)/tlwb/1/status"; \

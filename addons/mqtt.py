@@ -1,6 +1,6 @@
 """MQTT for home automation, and the openWB charge point bridge: options and wiring.
 
-The work is in wallbox/mqtt_bridge.py and wallbox/openwb_bridge.py; this addon
+The work is in wallbox/mqtt/bridge.py and wallbox/mqtt/openwb_bridge.py; this addon
 checks the options, connects (in the background: a broker that is down only
 delays publishing), feeds the bridges with stored samples and the wallbox
 controller, and says goodbye (`offline`) at exit. Both are off until their
@@ -18,13 +18,13 @@ from addons.options import check_file, check_range, checked
 from addons.store import Store
 from addons.wallbox_api import WallboxApi
 from storage.database import StorageError
-from wallbox.ha_discovery import Discovery
-from wallbox.mqtt import MqttLink, parse_broker_url
-from wallbox.mqtt_bridge import MqttBridge
-from wallbox.mqtt_publish import Publisher
-from wallbox.mqtt_topics import check_prefix, parse_token_cars
-from wallbox.openwb import parse_chargepoints
-from wallbox.openwb_bridge import OpenWbBridge
+from wallbox.mqtt.bridge import MqttBridge
+from wallbox.mqtt.ha_discovery import Discovery
+from wallbox.mqtt.link import MqttLink, parse_broker_url
+from wallbox.mqtt.openwb import parse_chargepoints
+from wallbox.mqtt.openwb_bridge import OpenWbBridge
+from wallbox.mqtt.publisher import Publisher
+from wallbox.mqtt.topics import check_prefix, parse_token_cars
 
 logger = logging.getLogger(__name__)
 

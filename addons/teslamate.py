@@ -6,9 +6,9 @@ Both are optional and independent:
 
 - `teslamate_mqtt_url`: charge state, location and geofence from TeslaMate's
   broker instead of Tesla API reads, while TeslaMate is healthy and reporting
-  (wallbox/teslamate.py, wallbox/telemetry_health.py).
+  (wallbox/teslamate/feed.py, wallbox/teslamate/health.py).
 - `teslamate_db_url` + `teslamate_encryption_key`: the Tesla API tokens from
-  TeslaMate's database, read-only (wallbox/teslamate_tokens.py).
+  TeslaMate's database, read-only (wallbox/teslamate/tokens.py).
 """
 
 import logging
@@ -18,9 +18,9 @@ from mitmproxy import ctx, exceptions
 
 from addons.options import check_file, check_range, checked
 from wallbox.clock import Clock
-from wallbox.mqtt import MqttLink, parse_broker_url
-from wallbox.teslamate import TeslaMateFeed, parse_car_map
-from wallbox.teslamate_tokens import TeslaMateTokens, describe_dsn
+from wallbox.mqtt.link import MqttLink, parse_broker_url
+from wallbox.teslamate.feed import TeslaMateFeed, parse_car_map
+from wallbox.teslamate.tokens import TeslaMateTokens, describe_dsn
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Runs the wallbox API (wallbox/server.py) inside mitmproxy's event loop.
+"""Runs the wallbox API (wallbox/api/server.py) inside mitmproxy's event loop.
 
 `running` starts it as a task (the hook itself stays synchronous, so script
 reloads keep working); `done` stops it without awaiting: the listening socket
@@ -23,15 +23,15 @@ from addons.store import Store
 from addons.teslamate import TeslaMate
 from storage.database import StorageError
 from storage.intents import IntentStore
+from wallbox.api.security import TOKEN_FILE as SECRET_FILE
+from wallbox.api.security import check_secret, load_or_create_secret
+from wallbox.api.server import make_app
 from wallbox.clock import RealClock, ScaledClock
-from wallbox.controller import Controller, Settings
-from wallbox.geo import parse_pv_locations
-from wallbox.planner import PollPolicy
-from wallbox.security import TOKEN_FILE as SECRET_FILE
-from wallbox.security import check_secret, load_or_create_secret
-from wallbox.server import make_app
-from wallbox.teslapy_backend import OWNER_API_URL, TeslapyBackend, normalize_api_url
-from wallbox.tokens import TokenFile
+from wallbox.control.controller import Controller, Settings
+from wallbox.control.geo import parse_pv_locations
+from wallbox.control.planner import PollPolicy
+from wallbox.vehicle.teslapy_backend import OWNER_API_URL, TeslapyBackend, normalize_api_url
+from wallbox.vehicle.tokens import TokenFile
 
 logger = logging.getLogger(__name__)
 

@@ -37,16 +37,16 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from support.fake_teslamate import prefix, teslamate_topics  # noqa: E402
+from wallbox.api.server import make_app  # noqa: E402
 from wallbox.clock import ScaledClock  # noqa: E402
-from wallbox.controller import Controller, Settings  # noqa: E402
-from wallbox.mqtt import MqttLink, parse_broker_url  # noqa: E402
-from wallbox.planner import PollPolicy  # noqa: E402
-from wallbox.server import make_app  # noqa: E402
-from wallbox.simulator import Fleet  # noqa: E402
-from wallbox.simulator import make_app as make_simulator  # noqa: E402
-from wallbox.teslamate import TeslaMateFeed  # noqa: E402
-from wallbox.teslapy_backend import TeslapyBackend  # noqa: E402
-from wallbox.tokens import TokenFile  # noqa: E402
+from wallbox.control.controller import Controller, Settings  # noqa: E402
+from wallbox.control.planner import PollPolicy  # noqa: E402
+from wallbox.mqtt.link import MqttLink, parse_broker_url  # noqa: E402
+from wallbox.teslamate.feed import TeslaMateFeed  # noqa: E402
+from wallbox.vehicle.simulator.fleet import Fleet  # noqa: E402
+from wallbox.vehicle.simulator.fleet import make_app as make_simulator  # noqa: E402
+from wallbox.vehicle.teslapy_backend import TeslapyBackend  # noqa: E402
+from wallbox.vehicle.tokens import TokenFile  # noqa: E402
 
 # Fleet API prices (PROTOCOL.md 5): calls per US dollar.
 PER_DOLLAR = {"data": 500, "command": 1000, "wake": 50}

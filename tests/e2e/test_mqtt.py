@@ -10,7 +10,6 @@ import time
 import uuid
 
 import pytest
-from test_e2e_wallbox import FACTOR, Wallbox, wallbox_options
 
 from support.broker import Broker
 from support.client import ProxyClient
@@ -19,7 +18,8 @@ from support.mqtt_watch import Watcher
 from support.seed import captured_requests
 from support.tesla_sim import Simulator, until
 from support.uploads import upload_body
-from wallbox.ha_discovery import node_id
+from support.wallbox_client import FACTOR, Wallbox, wallbox_options
+from wallbox.mqtt.ha_discovery import node_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.service]
 

@@ -10,12 +10,12 @@ import time
 import uuid
 
 import pytest
-from test_e2e_wallbox import FACTOR, Wallbox, wallbox_options
 
 from support.fake_teslamate import TeslaMateMirror
 from support.mitm import Mitmdump
 from support.tesla_sim import Simulator, until
 from support.teslamate_db import access_token
+from support.wallbox_client import FACTOR, Wallbox, wallbox_options
 
 pytestmark = [pytest.mark.e2e, pytest.mark.service]
 

@@ -16,7 +16,7 @@ import paho.mqtt.publish as paho_publish
 import pytest
 
 from support.ports import free_port, wait_for_port
-from wallbox.mqtt import BrokerUrl
+from wallbox.mqtt.link import BrokerUrl
 
 MACHINE_BROKER = ("127.0.0.1", 1883)
 

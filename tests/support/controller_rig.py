@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from storage.intents import StoredIntent
 from wallbox.clock import FakeClock
-from wallbox.controller import Controller, Settings
-from wallbox.simulator import Fleet, SimulatedBackend
+from wallbox.control.controller import Controller, Settings
+from wallbox.vehicle.simulator.fleet import Fleet, SimulatedBackend
 
 
 class MemoryIntents:

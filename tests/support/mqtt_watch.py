@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import paho.mqtt.client as paho
 
-from wallbox.mqtt import BrokerUrl
+from wallbox.mqtt.link import BrokerUrl
 
 
 class Watcher:

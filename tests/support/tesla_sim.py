@@ -1,4 +1,4 @@
-"""The car simulator (python -m wallbox.simulator) as a subprocess, and small HTTP helpers."""
+"""The car simulator (python -m wallbox.vehicle.simulator) as a subprocess; small HTTP helpers."""
 
 import json
 import ssl
@@ -41,7 +41,7 @@ class Simulator:
                  tokens: list[str] | None = None) -> None:  # fmt: skip
         self.port = port or free_port()
         self.args = [
-            sys.executable, "-m", "wallbox.simulator", "--port", str(self.port),
+            sys.executable, "-m", "wallbox.vehicle.simulator", "--port", str(self.port),
             "--time-factor", str(time_factor), "--cars", str(cars),
         ] + (["--asleep"] if asleep else [])  # fmt: skip
         self.context = None

@@ -9,10 +9,10 @@ the named form (`set_amps?value=16`) is the documented parameter.
 from functools import cache
 from typing import Any
 
-from wallbox.controller import WAIT_MAX_S
-from wallbox.intent import AMPS_CEILING, SWITCH_OFF, SWITCH_ON
-from wallbox.planner import Goal
-from wallbox.telemetry_health import TESLA_API, TESLAMATE
+from wallbox.control.controller import WAIT_MAX_S
+from wallbox.control.intent import AMPS_CEILING, SWITCH_OFF, SWITCH_ON
+from wallbox.control.planner import Goal
+from wallbox.teslamate.health import TESLA_API, TESLAMATE
 
 
 def _nullable(kind: str, **extra: Any) -> dict[str, Any]:

@@ -31,10 +31,10 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from wallbox.controller import WAIT_MAX_S, CarController, CarError, Controller, Result
-from wallbox.intent import IntentError, parse_change
-from wallbox.openapi import openapi_document
-from wallbox.security import authorized, is_local_client
+from wallbox.api.openapi import openapi_document
+from wallbox.api.security import authorized, is_local_client
+from wallbox.control.controller import WAIT_MAX_S, CarController, CarError, Controller, Result
+from wallbox.control.intent import IntentError, parse_change
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ its goals through the vehicle back-end, using `planner` for every decision:
 Without goals the worker reads the car only as often as `PollPolicy` says
 (charging: every 2 min; otherwise every 15 min, and a sleeping car is only asked
 whether it sleeps). TeslaMate's telemetry plugs in as a `StateFeed`
-(wallbox/teslamate.py): while it is fresh, the worker reads nothing from the API
+(wallbox/teslamate/feed.py): while it is fresh, the worker reads nothing from the API
 at all, and a command is confirmed by what TeslaMate reports next.
 """
 
@@ -27,21 +27,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from wallbox.backend import (
-    Asleep,
-    BackendError,
-    CommandRefused,
-    NotConfigured,
-    RateLimited,
-    Unauthorized,
-    Vehicle,
-    VehicleBackend,
-)
-from wallbox.charge_state import ASLEEP, OFFLINE, ONLINE, UNKNOWN, ChargeState
 from wallbox.clock import Clock, RealClock, iso_at, wait_event
-from wallbox.geo import PvLocation, at_pv_location
-from wallbox.intent import Intent, IntentError, check_amps, check_soc
-from wallbox.planner import (
+from wallbox.control.geo import PvLocation, at_pv_location
+from wallbox.control.intent import Intent, IntentError, check_amps, check_soc
+from wallbox.control.planner import (
     FAILED,
     MET,
     Goal,
@@ -51,7 +40,7 @@ from wallbox.planner import (
     plan,
     refusal_verdict,
 )
-from wallbox.status import (
+from wallbox.control.status import (
     StatusFacts,
     WallboxStatus,
     derive_status,
@@ -61,6 +50,17 @@ from wallbox.status import (
     phases,
     power_w,
 )
+from wallbox.vehicle.backend import (
+    Asleep,
+    BackendError,
+    CommandRefused,
+    NotConfigured,
+    RateLimited,
+    Unauthorized,
+    Vehicle,
+    VehicleBackend,
+)
+from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, UNKNOWN, ChargeState
 
 logger = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from wallbox.backend import Command
-from wallbox.charge_state import ASLEEP, OFFLINE, ONLINE, ChargeState
-from wallbox.intent import LOW_AMPS, Intent
-from wallbox.status import limit_reached
+from wallbox.control.intent import LOW_AMPS, Intent
+from wallbox.control.status import limit_reached
+from wallbox.vehicle.backend import Command
+from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, ChargeState
 
 RECENT_S = 60.0
 CURRENT_MARGIN_S = 30.0

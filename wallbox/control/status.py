@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from enum import IntEnum
 
-from wallbox.charge_state import ChargeState
+from wallbox.vehicle.charge_state import ChargeState
 
 
 class WallboxStatus(IntEnum):

@@ -4,8 +4,8 @@ Fed from three sides, all on the event loop: samples once they are stored
 (SampleStore.on_stored), status changes of the wallbox controller
 (Controller.follow), and messages from the broker (commands, and the
 discovery configs retained under our node, to find stale ones). It only ever
-calls `Publisher.put`, which never waits. Topics: wallbox/mqtt_topics.py;
-Home Assistant configs: wallbox/ha_discovery.py.
+calls `Publisher.put`, which never waits. Topics: wallbox/mqtt/topics.py;
+Home Assistant configs: wallbox/mqtt/ha_discovery.py.
 """
 
 import asyncio
@@ -16,11 +16,11 @@ from typing import Any
 
 from storage.catalogue import Catalogue, catalogue
 from storage.samples import Sample, SampleStore
-from wallbox.controller import CarError, Controller
-from wallbox.ha_discovery import Discovery, stale_configs
-from wallbox.intent import IntentError, parse_change
-from wallbox.mqtt_publish import Publisher
-from wallbox.mqtt_topics import (
+from wallbox.control.controller import CarError, Controller
+from wallbox.control.intent import IntentError, parse_change
+from wallbox.mqtt.ha_discovery import Discovery, stale_configs
+from wallbox.mqtt.publisher import Publisher
+from wallbox.mqtt.topics import (
     car_of_token,
     command_topic,
     parse_command,

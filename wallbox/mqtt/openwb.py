@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from wallbox.intent import AMPS_CEILING, IntentError
+from wallbox.control.intent import AMPS_CEILING, IntentError
 
 ROOT = "openWB/mqtt/chargepoint"
 

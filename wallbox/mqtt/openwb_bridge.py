@@ -1,6 +1,6 @@
 """The openWB 2.x charge point bridge: the wallbox controller's cars on openWB's broker.
 
-Rules and topics: wallbox/openwb.py. State goes out through a Publisher
+Rules and topics: wallbox/mqtt/openwb.py. State goes out through a Publisher
 (never blocking); openWB's `set/current` comes in and goes through the same
 controller as the HTTP API. openWB keeps `set/current` retained, as the
 current wish, so a retained one is carried out too (repeating a wish already
@@ -16,16 +16,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from wallbox.controller import CarError, Controller
-from wallbox.intent import IntentError
-from wallbox.mqtt_publish import Publisher
-from wallbox.openwb import (
+from wallbox.control.controller import CarError, Controller
+from wallbox.control.intent import IntentError
+from wallbox.mqtt.openwb import (
     ImportedMeter,
     chargepoint_messages,
     current_changes,
     point_of_topic,
     set_current_topic,
 )
+from wallbox.mqtt.publisher import Publisher
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from wallbox.charge_state import (
+from wallbox.clock import Clock, iso_at
+from wallbox.teslamate.health import TelemetryFacts, Verdict, judge
+from wallbox.vehicle.charge_state import (
     ASLEEP,
     CHARGING_STATES,
     OFFLINE,
@@ -32,11 +34,9 @@ from wallbox.charge_state import (
     ChargeState,
     plugged_in_from,
 )
-from wallbox.clock import Clock, iso_at
-from wallbox.telemetry_health import TelemetryFacts, Verdict, judge
 
 if TYPE_CHECKING:
-    from wallbox.controller import CarController, Controller
+    from wallbox.control.controller import CarController, Controller
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg.conninfo import conninfo_to_dict
 
-from wallbox.backend import NotConfigured
+from wallbox.vehicle.backend import NotConfigured
 
 logger = logging.getLogger(__name__)
 

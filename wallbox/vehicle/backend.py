@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Protocol
 
-from wallbox.charge_state import ChargeState
+from wallbox.vehicle.charge_state import ChargeState
 
 
 class Command(StrEnum):

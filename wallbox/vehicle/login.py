@@ -1,7 +1,7 @@
 """`make login`: sign in to Tesla with teslapy and store the tokens for the wallbox API.
 
-    python -m wallbox.login --token-file data/tesla_token.json [--email you@example.org]
-    python -m wallbox.login --token-file ... --email ... --refresh-token <token>
+    python -m wallbox.vehicle.login --token-file data/tesla_token.json [--email you@example.org]
+    python -m wallbox.vehicle.login --token-file ... --email ... --refresh-token <token>
 
 Interactive by default: it prints Tesla's sign-in URL; sign in in a browser, then
 paste the URL of the "Page Not Found" page it lands on. With `--refresh-token`
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import teslapy
 
-from wallbox.tokens import TokenFile, account_email
+from wallbox.vehicle.tokens import TokenFile, account_email
 
 
 def main(argv: list[str] | None = None) -> int:

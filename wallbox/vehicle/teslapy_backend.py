@@ -35,7 +35,7 @@ import teslapy
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
-from wallbox.backend import (
+from wallbox.vehicle.backend import (
     Command,
     CommandRefused,
     NotConfigured,
@@ -46,8 +46,8 @@ from wallbox.backend import (
     command_body,
     error_from_http,
 )
-from wallbox.charge_state import ChargeState, from_vehicle_data
-from wallbox.tokens import TokenSource, account_email, has_token
+from wallbox.vehicle.charge_state import ChargeState, from_vehicle_data
+from wallbox.vehicle.tokens import TokenSource, account_email, has_token
 
 logger = logging.getLogger(__name__)
 # requests_oauthlib logs the whole token at debug level: never let it.

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, checks
 
+from wallbox.api.server import make_app
 from wallbox.clock import ScaledClock
-from wallbox.controller import Controller
-from wallbox.server import make_app
-from wallbox.simulator import Fleet, SimulatedBackend
+from wallbox.control.controller import Controller
+from wallbox.vehicle.simulator.fleet import Fleet, SimulatedBackend
 
 pytestmark = pytest.mark.fault
 

@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from wallbox.security import (
+from wallbox.api.security import (
     authorized,
     check_secret,
     is_local_client,

@@ -8,12 +8,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
+from wallbox.api.openapi import openapi_document
+from wallbox.api.server import REFUSED_CLIENTS, BadRequest, make_app, parse_query, require_secret
+from wallbox.api.server import SECRET as SECRET_KEY
 from wallbox.clock import FakeClock
-from wallbox.controller import Controller
-from wallbox.openapi import openapi_document
-from wallbox.server import REFUSED_CLIENTS, BadRequest, make_app, parse_query, require_secret
-from wallbox.server import SECRET as SECRET_KEY
-from wallbox.simulator import Fault, Fleet, SimulatedBackend
+from wallbox.control.controller import Controller
+from wallbox.vehicle.simulator.fleet import Fault, Fleet, SimulatedBackend
 
 SECRET = "test-secret-123"
 

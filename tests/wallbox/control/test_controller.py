@@ -7,12 +7,12 @@ import pytest
 
 from storage.intents import StoredIntent
 from support.controller_rig import MemoryIntents, make_rig
-from wallbox.charge_state import ChargeState
 from wallbox.clock import FakeClock
-from wallbox.controller import Controller, NotReady, Settings, UnknownCar
-from wallbox.geo import PvLocation
-from wallbox.planner import Goal
-from wallbox.simulator import HOME, Fault, Fleet, SimulatedBackend
+from wallbox.control.controller import Controller, NotReady, Settings, UnknownCar
+from wallbox.control.geo import PvLocation
+from wallbox.control.planner import Goal
+from wallbox.vehicle.charge_state import ChargeState
+from wallbox.vehicle.simulator.fleet import HOME, Fault, Fleet, SimulatedBackend
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import time
 import pytest
 
 from support.controller_rig import make_rig
-from wallbox.backend import Unavailable, Vehicle
-from wallbox.controller import Settings
-from wallbox.simulator import Fault
-from wallbox.teslapy_backend import TeslapyBackend
-from wallbox.tokens import TokenFile
+from wallbox.control.controller import Settings
+from wallbox.vehicle.backend import Unavailable, Vehicle
+from wallbox.vehicle.simulator.fleet import Fault
+from wallbox.vehicle.teslapy_backend import TeslapyBackend
+from wallbox.vehicle.tokens import TokenFile
 
 pytestmark = pytest.mark.fault
 

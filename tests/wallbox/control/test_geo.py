@@ -1,6 +1,6 @@
 import pytest
 
-from wallbox.geo import PvLocation, at_pv_location, distance_m, parse_pv_locations
+from wallbox.control.geo import PvLocation, at_pv_location, distance_m, parse_pv_locations
 
 HOME = PvLocation(48.1374, 11.5755, 80)
 

@@ -1,6 +1,13 @@
 import pytest
 
-from wallbox.intent import Intent, IntentError, parse_amps, parse_change, parse_soc, parse_switch
+from wallbox.control.intent import (
+    Intent,
+    IntentError,
+    parse_amps,
+    parse_change,
+    parse_soc,
+    parse_switch,
+)
 
 
 @pytest.mark.parametrize(

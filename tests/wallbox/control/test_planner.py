@@ -2,10 +2,8 @@
 
 import pytest
 
-from wallbox.backend import Command
-from wallbox.charge_state import ChargeState
-from wallbox.intent import Intent
-from wallbox.planner import (
+from wallbox.control.intent import Intent
+from wallbox.control.planner import (
     FAILED,
     MET,
     RETRY,
@@ -17,6 +15,8 @@ from wallbox.planner import (
     refusal_verdict,
     time_to_soc_s,
 )
+from wallbox.vehicle.backend import Command
+from wallbox.vehicle.charge_state import ChargeState
 
 NOW = 10_000.0
 POLICY = PollPolicy(charging_s=120, idle_s=900, min_s=30)

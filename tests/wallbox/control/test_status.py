@@ -1,7 +1,6 @@
 import pytest
 
-from wallbox.charge_state import ChargeState, from_vehicle_data
-from wallbox.status import (
+from wallbox.control.status import (
     StatusFacts,
     WallboxStatus,
     derive_status,
@@ -11,6 +10,7 @@ from wallbox.status import (
     phases,
     power_w,
 )
+from wallbox.vehicle.charge_state import ChargeState, from_vehicle_data
 
 S = WallboxStatus
 

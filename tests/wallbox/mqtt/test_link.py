@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from support.broker import Broker, mosquitto_binary, publish
-from wallbox.mqtt import BrokerUrl, MqttLink, parse_broker_url
+from wallbox.mqtt.link import BrokerUrl, MqttLink, parse_broker_url
 
 
 @pytest.mark.parametrize(

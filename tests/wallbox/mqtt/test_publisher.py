@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from wallbox.mqtt_publish import Publisher
+from wallbox.mqtt.publisher import Publisher
 
 
 class FakeBroker:

@@ -5,9 +5,16 @@ import json
 import pytest
 
 from storage.catalogue import catalogue
-from wallbox.ha_discovery import Discovery, node_id, stale_configs
-from wallbox.intent import IntentError
-from wallbox.mqtt_topics import (
+from wallbox.control.intent import IntentError
+from wallbox.mqtt.ha_discovery import Discovery, node_id, stale_configs
+from wallbox.mqtt.openwb import (
+    ImportedMeter,
+    chargepoint_messages,
+    current_changes,
+    parse_chargepoints,
+    point_of_topic,
+)
+from wallbox.mqtt.topics import (
     Command,
     car_of_token,
     check_prefix,
@@ -16,13 +23,6 @@ from wallbox.mqtt_topics import (
     smt_messages,
     text,
     wallbox_messages,
-)
-from wallbox.openwb import (
-    ImportedMeter,
-    chargepoint_messages,
-    current_changes,
-    parse_chargepoints,
-    point_of_topic,
 )
 
 STATUS = {

@@ -10,17 +10,17 @@ from dataclasses import dataclass
 import pytest
 
 from support.fake_teslamate import prefix, teslamate_topics
-from wallbox.charge_state import ASLEEP, OFFLINE, ONLINE, UNKNOWN
 from wallbox.clock import FakeClock
-from wallbox.controller import Controller, Settings
-from wallbox.simulator import Fleet, SimulatedBackend
-from wallbox.teslamate import (
+from wallbox.control.controller import Controller, Settings
+from wallbox.teslamate.feed import (
     TeslaMateFeed,
     parse_car_map,
     parse_topic,
     snapshot,
     subscriptions,
 )
+from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, UNKNOWN
+from wallbox.vehicle.simulator.fleet import Fleet, SimulatedBackend
 
 # --- topics and values ------------------------------------------------------------
 
@@ -258,7 +258,7 @@ async def test_the_status_follows_what_teslamate_publishes(rig):
 
 
 async def test_healthy_false_falls_back_and_recovers(rig, caplog):
-    caplog.set_level(logging.INFO, logger="wallbox.teslamate")
+    caplog.set_level(logging.INFO, logger="wallbox.teslamate.feed")
     await rig.car.set_intent(charging=True)
     await rig.clock.run_until(lambda: not rig.car.goals, 120)
     rig.teslamate.healthy = False

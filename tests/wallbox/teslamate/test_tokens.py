@@ -8,9 +8,7 @@ import pytest
 
 from support.ports import free_port
 from support.teslamate_db import access_token, cloak_encrypt, jwt
-from wallbox.backend import NotConfigured, Unauthorized
-from wallbox.simulator import Fleet, serve
-from wallbox.teslamate_tokens import (
+from wallbox.teslamate.tokens import (
     NotCloak,
     TeslaMateTokens,
     WrongKey,
@@ -19,7 +17,9 @@ from wallbox.teslamate_tokens import (
     describe_dsn,
     token_expiry,
 )
-from wallbox.teslapy_backend import TeslapyBackend
+from wallbox.vehicle.backend import NotConfigured, Unauthorized
+from wallbox.vehicle.simulator.fleet import Fleet, serve
+from wallbox.vehicle.teslapy_backend import TeslapyBackend
 
 KEY = "secret-encryption-key-from-docker-compose"
 # Cloak AES-GCM as TeslaMate writes it: 0x01, 10, "AES.GCM.V1", IV 00..0b, GCM tag, ciphertext

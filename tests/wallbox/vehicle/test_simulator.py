@@ -3,7 +3,7 @@
 import pytest
 
 from wallbox.clock import FakeClock
-from wallbox.simulator import Fault, Fleet, SimError
+from wallbox.vehicle.simulator.fleet import Fault, Fleet, SimError
 
 
 @pytest.fixture

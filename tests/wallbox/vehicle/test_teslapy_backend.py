@@ -5,7 +5,7 @@ import stat
 import pytest
 from aiohttp import web
 
-from wallbox.backend import (
+from wallbox.vehicle.backend import (
     Asleep,
     Command,
     CommandRefused,
@@ -16,14 +16,14 @@ from wallbox.backend import (
     Vehicle,
     parse_retry_after,
 )
-from wallbox.simulator import Fault, Fleet, make_app
-from wallbox.teslapy_backend import (
+from wallbox.vehicle.simulator.fleet import Fault, Fleet, make_app
+from wallbox.vehicle.teslapy_backend import (
     TeslapyBackend,
     _payload,
     normalize_api_url,
     vin_in_path,
 )
-from wallbox.tokens import TokenFile, account_email, has_token
+from wallbox.vehicle.tokens import TokenFile, account_email, has_token
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 Tests and `make demo` use it instead of Tesla; the benchmark counts its calls.
 
-    python -m wallbox.simulator --port 5010 [--cars 2] [--time-factor 60] [--asleep]
+    python -m wallbox.vehicle.simulator --port 5010 [--cars 2] [--time-factor 60] [--asleep]
 
 What it plays:
 - Owner-API paths by id and the VIN paths of the Fleet API, tesla-http-proxy
@@ -41,15 +41,15 @@ from typing import Any
 
 from aiohttp import web
 
-from wallbox.backend import (
+from wallbox.clock import Clock, RealClock, ScaledClock
+from wallbox.vehicle.backend import (
     Command,
     CommandRefused,
     Vehicle,
     command_body,
     error_from_http,
 )
-from wallbox.charge_state import ChargeState, from_vehicle_data
-from wallbox.clock import Clock, RealClock, ScaledClock
+from wallbox.vehicle.charge_state import ChargeState, from_vehicle_data
 
 logger = logging.getLogger(__name__)
 

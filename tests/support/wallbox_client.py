@@ -1,0 +1,44 @@
+"""The wallbox API of a running mitmdump, seen from outside as home automation sees it,
+and the options that point it at the car simulator in accelerated time."""
+
+from support.mitm import Mitmdump
+from support.tesla_sim import http, until
+
+FACTOR = 20
+HOME = "48.1374,11.5755,100"
+
+
+def wallbox_options(simulator_url: str, **more) -> dict:
+    return {
+        "tesla_api_url": simulator_url,
+        "wallbox_time_factor": FACTOR,
+        "wallbox_poll_charging": 30,
+        "wallbox_poll_idle": 60,
+        "wallbox_pv_location": HOME,
+        **more,
+    }
+
+
+class Wallbox:
+    def __init__(self, proxy: Mitmdump, host: str = "127.0.0.1") -> None:
+        self.proxy = proxy
+        self.base = f"http://{host}:{proxy.wallbox_port}"
+
+    def get(self, path: str, headers=None):
+        return http(self.base + path, headers=headers)
+
+    def status(self, car: str = "1") -> dict:
+        code, body = self.get(f"/tlwb/{car}/status")
+        assert code == 200, body
+        return body
+
+    def ready(self) -> "Wallbox":
+        until(lambda: self.get("/tlwb")[0] == 200, 30, what="the car list")
+        return self
+
+    def wait_status(self, wanted: int, timeout: float = 30.0) -> dict:
+        return until(
+            lambda: (s := self.status())["status"] == wanted and s,
+            timeout,
+            what=f"status {wanted}",
+        )

@@ -1,0 +1,3 @@
+from wallbox.vehicle.simulator.fleet import main
+
+main()
