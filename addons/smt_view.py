@@ -20,7 +20,7 @@ from mitmproxy.contentviews import Contentview, Metadata
 from addons import smt_wire as wire
 from storage.catalogue import Catalogue, catalogue
 from storage.readout import value_lines
-from storage.samples import Sample
+from storage.records import Sample
 
 PRIORITY = 2.0  # the built-in URL-encoded view answers 1 for form bodies
 RAW_SHOWN = 2000  # bytes of an undecodable body shown under the reason

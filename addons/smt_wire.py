@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection, Mapping
 from urllib.parse import unquote_plus
 
-from storage.samples import Handout, Sample, parse_device_time
+from storage.records import Handout, Sample, parse_device_time
 
 CHECK_TOKEN = "/check_token.php"
 INSERT = "/insert_scanmytesla.php"

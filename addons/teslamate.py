@@ -19,8 +19,9 @@ from mitmproxy import ctx, exceptions
 from addons.options import check_file, check_range, checked
 from wallbox.clock import Clock
 from wallbox.mqtt.link import MqttLink, parse_broker_url
-from wallbox.teslamate.feed import TeslaMateFeed, parse_car_map
+from wallbox.teslamate.feed import TeslaMateFeed
 from wallbox.teslamate.tokens import TeslaMateTokens, describe_dsn
+from wallbox.teslamate.values import parse_car_map
 
 logger = logging.getLogger(__name__)
 

@@ -27,11 +27,13 @@ from wallbox.api.security import TOKEN_FILE as SECRET_FILE
 from wallbox.api.security import check_secret, load_or_create_secret
 from wallbox.api.server import make_app
 from wallbox.clock import RealClock, ScaledClock
-from wallbox.control.controller import Controller, Settings
+from wallbox.control.controller import Controller
 from wallbox.control.geo import parse_pv_locations
 from wallbox.control.planner import PollPolicy
-from wallbox.vehicle.teslapy_backend import OWNER_API_URL, TeslapyBackend, normalize_api_url
+from wallbox.control.settings import Settings
+from wallbox.vehicle.teslapy_backend import TeslapyBackend
 from wallbox.vehicle.tokens import TokenFile
+from wallbox.vehicle.wire import OWNER_API_URL, normalize_api_url
 
 logger = logging.getLogger(__name__)
 

@@ -9,104 +9,24 @@ newest-value table (`latest`); a poll hands out every value newer than the
 previous hand-out, stamped with the newest upload's time, and moves the mark.
 The backlog is bounded by the number of distinct value ids (a few hundred),
 however long TeslaLogger was away. Every upload is also kept, whole, in the
-history for `smt_history_days` (addons/store.py trims it).
+history for `smt_history_days` (addons/store.py trims it; reading it: history.py).
 """
 
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
 
 import aiosqlite
 
-from storage.codec import decode_values, encode_values
+from storage.codec import encode_values
 from storage.database import Database, StorageError
+from storage.history import History
+from storage.records import Handout, Sample, epoch_us, handout_stamp, parse_device_time
 
 logger = logging.getLogger(__name__)
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One upload of the app: the values that changed, at the phone's time."""
-
-    token: str
-    device_time: str  # `d` exactly as the app sent it
-    values: Mapping[int, float]
-    version: str = ""
-    skipped: tuple[int, ...] = ()  # ids sent as NaN or Infinity, dropped as TeslaLogger does
-
-
-@dataclass(frozen=True, slots=True)
-class Handout:
-    """What one TeslaLogger poll receives: the waiting values, newest per id."""
-
-    sample_id: int  # newest sample merged in
-    device_time: str  # its `d`, or a later stamp (see handout_stamp)
-    values: dict[int, float]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredSample:
-    id: int
-    token: str
-    received_ms: int
-    device_time: datetime
-    version: str
-    values: dict[int, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class LatestValue:
-    value: float
-    sample_id: int
-    device_time: datetime | None = None  # of that sample; None once it left the history
-
-
-def parse_device_time(text: str) -> datetime:
-    """The app's `d`: ISO-8601, normally with microseconds and a UTC offset.
-
-    A time without offset is the proxy's local time, as TeslaLogger's
-    DateTime.Parse would read it. Raises ValueError.
-    """
-    if not 10 <= len(text) <= 40:
-        raise ValueError("not an ISO-8601 time")
-    return datetime.fromisoformat(text)
-
-
-def epoch_us(moment: datetime) -> int:
-    return (moment.astimezone(UTC) - _EPOCH) // _MICROSECOND
-
-
-def from_epoch_us(us: int, offset_min: int | None) -> datetime:
-    """Undo epoch_us: the device time in the offset the app sent (naive if none)."""
-    moment = _EPOCH + us * _MICROSECOND
-    if offset_min is None:
-        return moment.astimezone().replace(tzinfo=None)
-    return moment.astimezone(timezone(timedelta(minutes=offset_min)))
-
-
-def handout_stamp(device_time: str, last_second: int | None) -> tuple[str, int]:
-    """The `d` a hand-out carries, and its epoch second.
-
-    TeslaLogger stores each value under (time truncated to the second, id), and
-    one duplicate key fails its whole insert. A hand-out falling into the same
-    second as the previous one (two uploads of one second, polled in between)
-    is therefore stamped at the start of the next second: at most one second
-    later than the truth, instead of lost.
-    """
-    moment = parse_device_time(device_time)
-    second = epoch_us(moment) // 1_000_000
-    if last_second is None or second > last_second:
-        return device_time, second
-    later = moment.replace(microsecond=0) + timedelta(seconds=last_second + 1 - second)
-    return later.isoformat(), last_second + 1
-
 
 type Also = Callable[[aiosqlite.Connection, int], Awaitable[object]]
 
@@ -119,14 +39,14 @@ class _Upload:
     future: asyncio.Future[int]
 
 
-class SampleStore:
+class SampleStore(History):
     """Uploads that arrive while a transaction is committing are inserted
     together by the next one: a handful of statements per batch instead of a
     handful per upload, which is what keeps the proxy's throughput close to
     bare mitmproxy's."""
 
     def __init__(self, database: Database) -> None:
-        self.db = database
+        super().__init__(database)
         self._queued: list[_Upload] = []
         self._flushing: asyncio.Task[None] | None = None
         self._token_ids: dict[str, int] = {}  # only ids whose rows are committed
@@ -272,112 +192,6 @@ class SampleStore:
             return Handout(newest, stamp, values)
 
         return await self.db.write(op)
-
-    async def latest(self, token: str) -> dict[int, LatestValue]:
-        """The newest value of every id the app has sent for `token`: the car's
-        current state, merged from the deltas, without scanning the history."""
-
-        async def op(conn: aiosqlite.Connection) -> dict[int, LatestValue]:
-            async with conn.execute(
-                "SELECT value_id, value, sample_id, device_us, device_offset_min FROM latest"
-                " JOIN token ON token.id = latest.token_id"
-                " LEFT JOIN sample ON sample.id = latest.sample_id"
-                " WHERE token.token = ? ORDER BY value_id",
-                (token,),
-            ) as cursor:
-                return {
-                    vid: LatestValue(
-                        value, sid, None if dev_us is None else from_epoch_us(dev_us, offset)
-                    )
-                    async for vid, value, sid, dev_us, offset in cursor
-                }
-
-        return await self.db.read(op)
-
-    async def tokens(self) -> list[str]:
-        async def op(conn: aiosqlite.Connection) -> list[str]:
-            async with conn.execute("SELECT token FROM token ORDER BY id") as cursor:
-                return [token async for (token,) in cursor]
-
-        return await self.db.read(op)
-
-    async def count(
-        self,
-        *,
-        token: str | None = None,
-        since_ms: int | None = None,
-        until_ms: int | None = None,
-    ) -> int:
-        """How many samples `history` with the same filters yields."""
-        where, params = _history_filter(token, since_ms, until_ms, after_id=0)
-        sql = f"SELECT count(*) FROM sample JOIN token ON token.id = sample.token_id WHERE {where}"
-
-        async def op(conn: aiosqlite.Connection) -> int:
-            async with conn.execute(sql, params) as cursor:
-                (n,) = await cursor.fetchone()  # type: ignore[misc]
-            return n
-
-        return await self.db.read(op)
-
-    async def history(
-        self,
-        *,
-        token: str | None = None,
-        since_ms: int | None = None,
-        until_ms: int | None = None,
-        after_id: int = 0,
-    ) -> AsyncIterator[StoredSample]:
-        """Stored samples in arrival order, optionally by token and receive time."""
-        where, params = _history_filter(token, since_ms, until_ms, after_id)
-        sql = (
-            "SELECT sample.id, token.token, received_ms, device_us, device_offset_min,"
-            " version, vals"
-            " FROM sample JOIN token ON token.id = sample.token_id"
-            f" WHERE {where} ORDER BY sample.id"
-        )
-        async for sid, tok, received, dev_us, offset, version, vals in self.db.rows(sql, params):
-            yield StoredSample(
-                sid, tok, received, from_epoch_us(dev_us, offset), version, decode_values(vals)
-            )
-
-    async def purge(self, before_ms: int, *, chunk: int = 5000) -> int:
-        """Delete history received before `before_ms`, oldest first, one chunk per
-        transaction so uploads are never held up for long. The newest values and
-        what TeslaLogger has not fetched yet live elsewhere and are kept."""
-        total = 0
-        while True:
-
-            async def op(conn: aiosqlite.Connection) -> int:
-                # Ids grow with arrival: looking only at the oldest `chunk` rows
-                # avoids a scan (and an index) over the whole table.
-                cursor = await conn.execute(
-                    "DELETE FROM sample WHERE id IN (SELECT id FROM sample ORDER BY id LIMIT ?)"
-                    " AND received_ms < ?",
-                    (chunk, before_ms),
-                )
-                return cursor.rowcount
-
-            deleted = await self.db.write(op)
-            total += deleted
-            if deleted < chunk:
-                return total
-
-
-def _history_filter(
-    token: str | None, since_ms: int | None, until_ms: int | None, after_id: int
-) -> tuple[str, list[object]]:
-    where = ["sample.id > ?"]
-    params: list[object] = [after_id]
-    if token is not None:
-        where.append("token.token = ?")
-        params.append(token)
-    if since_ms is not None:
-        where.append("received_ms >= ?")
-        params.append(since_ms)
-    if until_ms is not None:
-        where.append("received_ms < ?")
-        params.append(until_ms)
-    return " AND ".join(where), params
 
 
 async def _token_ids(

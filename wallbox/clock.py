@@ -11,7 +11,6 @@ import asyncio
 import heapq
 import itertools
 import time
-from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -25,13 +24,6 @@ class Clock(Protocol):
         ...
 
     async def sleep(self, seconds: float) -> None: ...
-
-
-def iso_at(clock: Clock, at: float, now: float) -> str:
-    """The wall-clock time of the clock's moment `at` (its `now` being `now`), as
-    the status JSON writes times: 2026-11-21T10:00:00Z."""
-    wall = datetime.fromtimestamp(clock.wall() - (now - at), UTC)
-    return wall.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class RealClock:

@@ -4,7 +4,7 @@ from urllib.parse import quote
 import pytest
 
 from addons import smt_wire as wire
-from storage.samples import Handout
+from storage.records import Handout
 from support.seed import captured_requests
 
 SEED = captured_requests()["/insert_scanmytesla.php"].body

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from addons import smt_wire as wire
-from storage.samples import Handout, handout_stamp, parse_device_time
+from storage.records import Handout, handout_stamp, parse_device_time
 
 pytestmark = pytest.mark.fault
 

@@ -18,7 +18,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from storage.database import Database  # noqa: E402
-from storage.samples import Sample, SampleStore  # noqa: E402
+from storage.records import Sample  # noqa: E402
+from storage.samples import SampleStore  # noqa: E402
 
 
 def file_bytes(path: Path) -> int:

@@ -39,12 +39,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 from support.fake_teslamate import prefix, teslamate_topics  # noqa: E402
 from wallbox.api.server import make_app  # noqa: E402
 from wallbox.clock import ScaledClock  # noqa: E402
-from wallbox.control.controller import Controller, Settings  # noqa: E402
+from wallbox.control.controller import Controller  # noqa: E402
 from wallbox.control.planner import PollPolicy  # noqa: E402
+from wallbox.control.settings import Settings  # noqa: E402
 from wallbox.mqtt.link import MqttLink, parse_broker_url  # noqa: E402
 from wallbox.teslamate.feed import TeslaMateFeed  # noqa: E402
 from wallbox.vehicle.simulator.fleet import Fleet  # noqa: E402
-from wallbox.vehicle.simulator.fleet import make_app as make_simulator  # noqa: E402
+from wallbox.vehicle.simulator.server import make_app as make_simulator  # noqa: E402
 from wallbox.vehicle.teslapy_backend import TeslapyBackend  # noqa: E402
 from wallbox.vehicle.tokens import TokenFile  # noqa: E402
 

@@ -9,18 +9,18 @@ import pytest
 
 from storage.catalogue import catalogue
 from storage.database import DB_NAME, Database
-from storage.export import (
-    Progress,
+from storage.export import Progress, main
+from storage.export_format import (
     column,
     csv_header,
     csv_row,
     json_line,
-    main,
     parse_ids,
     parse_moment,
     state_text,
 )
-from storage.samples import LatestValue, Sample, SampleStore, StoredSample
+from storage.records import LatestValue, Sample, StoredSample
+from storage.samples import SampleStore
 
 T0 = 1_739_125_999_000  # 2025-02-09T18:33:19Z, in ms
 

@@ -2,7 +2,8 @@ import pytest
 
 from storage import outbox
 from storage.outbox import Outbox
-from storage.samples import Sample, SampleStore
+from storage.records import Sample
+from storage.samples import SampleStore
 
 HEADERS = [("User-Agent", "Dalvik/2.1.0"), ("Content-Type", "application/x-www-form-urlencoded")]
 

@@ -1,17 +1,12 @@
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from storage.database import Database, StorageError
-from storage.samples import (
-    LatestValue,
-    Sample,
-    SampleStore,
-    handout_stamp,
-    parse_device_time,
-)
+from storage.records import LatestValue, Sample, parse_device_time
+from storage.samples import SampleStore
 
 D0 = "2025-02-09T19:33:19.697553+01:00"
 
@@ -92,23 +87,6 @@ async def test_same_second_handouts_are_stamped_one_second_apart(store):
     second = await store.hand_out("tok")
     assert first.device_time == "2025-02-09T19:33:19.100000+01:00"
     assert second.device_time == "2025-02-09T19:33:20+01:00"
-
-
-def test_stamp_is_untouched_when_the_second_is_new():
-    d = "2025-02-09T19:33:19.5+01:00"
-    stamp, second = handout_stamp(d, None)
-    assert (stamp, second) == (d, int(parse_device_time(d).timestamp()))
-    assert handout_stamp(d, second - 1) == (d, second)
-
-
-def test_stamp_moves_past_every_second_already_used():
-    d = "2025-02-09T19:33:19.5+01:00"
-    used = int(parse_device_time(d).timestamp()) + 3  # a clock that went backwards
-    stamp, second = handout_stamp(d, used)
-    assert second == used + 1
-    assert parse_device_time(stamp) == datetime(
-        2025, 2, 9, 19, 33, 23, tzinfo=timezone(timedelta(hours=1))
-    )
 
 
 async def test_history_keeps_every_upload_with_its_device_time(store):

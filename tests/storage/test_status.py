@@ -1,7 +1,8 @@
 import asyncio
 
 from storage.database import Database
-from storage.samples import Sample, SampleStore
+from storage.records import Sample
+from storage.samples import SampleStore
 from storage.status import main
 
 

@@ -4,8 +4,10 @@ from dataclasses import dataclass
 
 from storage.intents import StoredIntent
 from wallbox.clock import FakeClock
-from wallbox.control.controller import Controller, Settings
-from wallbox.vehicle.simulator.fleet import Fleet, SimulatedBackend
+from wallbox.control.controller import Controller
+from wallbox.control.settings import Settings
+from wallbox.vehicle.simulator.backend import SimulatedBackend
+from wallbox.vehicle.simulator.fleet import Fleet
 
 
 class MemoryIntents:

@@ -1,17 +1,18 @@
 """The OpenAPI 3.1 description of the wallbox API, served at `/openapi.json`.
 
 Kept next to the handlers and checked against real answers by the tests, so
-the schemathesis fuzz test (tests/test_fuzz_wallbox_api.py) can rely on it. The bare-value form
-(`set_amps?16`) cannot be written in OpenAPI; it is described in words and
-the named form (`set_amps?value=16`) is the documented parameter.
+the schemathesis fuzz test (tests/wallbox/api/test_openapi_fuzz.py) can rely
+on it. The bare-value form (`set_amps?16`) cannot be written in OpenAPI; it is
+described in words and the named form (`set_amps?value=16`) is the documented
+parameter.
 """
 
 from functools import cache
 from typing import Any
 
-from wallbox.control.controller import WAIT_MAX_S
 from wallbox.control.intent import AMPS_CEILING, SWITCH_OFF, SWITCH_ON
 from wallbox.control.planner import Goal
+from wallbox.control.settings import WAIT_MAX_S
 from wallbox.teslamate.health import TESLA_API, TESLAMATE
 
 

@@ -27,14 +27,16 @@ not set up (with Retry-After).
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 from wallbox.api.openapi import openapi_document
+from wallbox.api.query import BadRequest, parse_query, parse_wait, value_and_wait, wait_only
 from wallbox.api.security import authorized, is_local_client
-from wallbox.control.controller import WAIT_MAX_S, CarController, CarError, Controller, Result
+from wallbox.control.car import CarController
+from wallbox.control.controller import Controller
 from wallbox.control.intent import IntentError, parse_change
+from wallbox.control.outcomes import CarError, Result
 
 logger = logging.getLogger(__name__)
 
@@ -44,71 +46,6 @@ REFUSED_CLIENTS = web.AppKey("refused_clients", set)
 
 _NO_STORE = {"Cache-Control": "no-store"}
 _MAX_REFUSED_LOGGED = 256
-
-
-class BadRequest(CarError):
-    status = 400
-
-
-# --- query strings ------------------------------------------------------------
-
-
-def parse_query(raw: str, names: frozenset[str]) -> tuple[str | None, dict[str, str]]:
-    """Split `1&wait=5` into the bare value ("1") and the named ones ({"wait": "5"}).
-
-    Unknown names and repeated ones are refused: a typo such as `set_amp=16`
-    must not be silently ignored.
-    """
-    bare: str | None = None
-    named: dict[str, str] = {}
-    try:
-        pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=False, max_num_fields=10)
-    except ValueError:
-        raise BadRequest("too many query parameters: send each one once") from None
-    for key, value in pairs:
-        if key in names:
-            if key in named:
-                raise BadRequest(f"{key} is given twice: send it once")
-            named[key] = value
-        elif value == "" and bare is None and "=" not in key:
-            bare = key
-        else:
-            allowed = ", ".join(sorted(names)) or "none"
-            raise BadRequest(f"unknown parameter {key[:40]!r}: allowed here: {allowed}")
-    return bare, named
-
-
-def _value(raw: str, what: str) -> tuple[str, float | None]:
-    """The one value of a single-value command, and its `wait`."""
-    bare, named = parse_query(raw, frozenset({"value", "wait"}))
-    if bare is not None and "value" in named:
-        raise BadRequest(f"give {what} once: either ?<value> or ?value=<value>")
-    value = bare if bare is not None else named.get("value")
-    if value is None:
-        raise BadRequest(f"{what} needs a value, e.g. ?{_EXAMPLE[what]}")
-    return value, _wait(named.get("wait"))
-
-
-_EXAMPLE = {"control": "1", "amps": "16", "soc": "80"}
-
-
-def _wait(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        wait = float(text)
-    except ValueError:
-        raise BadRequest(f"wait must be seconds, 0..{WAIT_MAX_S:.0f}, got {text[:20]!r}") from None
-    if not 0 <= wait <= WAIT_MAX_S:  # also refuses NaN
-        raise BadRequest(f"wait must be seconds, 0..{WAIT_MAX_S:.0f}, got {text[:20]!r}")
-    return wait
-
-
-def _no_value(raw: str) -> float | None:
-    bare, named = parse_query(raw, frozenset({"wait"}))
-    if bare is not None:
-        raise BadRequest(f"this command takes no value, got {bare[:20]!r}")
-    return _wait(named.get("wait"))
 
 
 # --- answers ------------------------------------------------------------------
@@ -170,7 +107,7 @@ async def set_soc(request: web.Request) -> web.Response:
 
 async def _one_change(request: web.Request, part: str) -> web.Response:
     car = _car(request)
-    value, wait = _value(request.query_string, part)
+    value, wait = value_and_wait(request.query_string, part)
     return await _set(car, wait, **parse_change(part, value, car.max_amps))
 
 
@@ -186,7 +123,7 @@ async def combined(request: web.Request) -> web.Response:
     for name, part in (("control", "control"), ("set_amps", "amps"), ("set_soc", "soc")):
         if name in named:
             changes |= parse_change(part, named[name], car.max_amps)
-    wait = _wait(named.get("wait"))
+    wait = parse_wait(named.get("wait"))
     if not changes:
         return web.json_response(car.status(), headers=_NO_STORE)
     return await _set(car, wait, **changes)
@@ -198,11 +135,11 @@ async def teslalogger_command(request: web.Request) -> web.Response:
     name = request.match_info["command"]
     raw = request.query_string
     if name == "charge_start":
-        return await _set(car, _no_value(raw), charging=True)
+        return await _set(car, wait_only(raw), charging=True)
     if name == "charge_stop":
-        return await _set(car, _no_value(raw), charging=False)
+        return await _set(car, wait_only(raw), charging=False)
     if name == "wake_up":
-        return await _set(car, _no_value(raw), wake=True)
+        return await _set(car, wait_only(raw), wake=True)
     if name in _TESLALOGGER_PARTS:
         return await _one_change(request, _TESLALOGGER_PARTS[name])
     raise web.HTTPNotFound()

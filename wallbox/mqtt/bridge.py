@@ -15,9 +15,11 @@ from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from storage.catalogue import Catalogue, catalogue
-from storage.samples import Sample, SampleStore
-from wallbox.control.controller import CarError, Controller
+from storage.records import Sample
+from storage.samples import SampleStore
+from wallbox.control.controller import Controller
 from wallbox.control.intent import IntentError, parse_change
+from wallbox.control.outcomes import CarError
 from wallbox.mqtt.ha_discovery import Discovery, stale_configs
 from wallbox.mqtt.publisher import Publisher
 from wallbox.mqtt.topics import (

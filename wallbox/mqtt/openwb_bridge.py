@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from wallbox.control.controller import CarError, Controller
+from wallbox.control.controller import Controller
 from wallbox.control.intent import IntentError
+from wallbox.control.outcomes import CarError
 from wallbox.mqtt.openwb import (
     ImportedMeter,
     chargepoint_messages,

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 import teslapy
@@ -48,59 +48,18 @@ from wallbox.vehicle.backend import (
 )
 from wallbox.vehicle.charge_state import ChargeState, from_vehicle_data
 from wallbox.vehicle.tokens import TokenSource, account_email, has_token
+from wallbox.vehicle.wire import (
+    DATA_ENDPOINTS,
+    normalize_api_url,
+    payload_of,
+    reason_of,
+    short_error,
+    vin_in_path,
+)
 
 logger = logging.getLogger(__name__)
 # requests_oauthlib logs the whole token at debug level: never let it.
 logging.getLogger("requests_oauthlib").setLevel(logging.INFO)
-
-OWNER_API_URL = "https://owner-api.teslamotors.com/"
-OWNER_API_HOST = "owner-api.teslamotors.com"
-DATA_ENDPOINTS = "charge_state;location_data"  # location_data: Fleet API needs it for GPS
-
-
-def normalize_api_url(url: str) -> str:
-    """Check and normalize `tesla_api_url`; raises ValueError saying what is wrong."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{url!r} is not an http:// or https:// URL")
-    if parts.query or parts.fragment:
-        raise ValueError(f"{url!r} must not have a query or fragment")
-    return url.strip().rstrip("/") + "/"
-
-
-def vin_in_path(api_url: str, setting: str = "auto") -> bool:
-    """Whether cars are addressed by VIN: everywhere but the Owner API, unless set."""
-    if setting in ("yes", "true"):
-        return True
-    if setting in ("no", "false"):
-        return False
-    return urlsplit(api_url).hostname != OWNER_API_HOST
-
-
-def _reason(response: requests.Response) -> str:
-    """The API's own words for a failure, if it gave any."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason or ""
-    if isinstance(body, dict):
-        if isinstance(body.get("error"), str) and body["error"]:
-            return body["error"]
-        inner = body.get("response")
-        if isinstance(inner, dict) and isinstance(inner.get("reason"), str):
-            return inner["reason"]
-    return response.reason or ""
-
-
-def _payload(body: Any) -> Any:
-    """`response` of an answer; TeslaBleHttpProxy nests the data one level deeper."""
-    if not isinstance(body, dict) or "response" not in body:
-        raise Unavailable("the vehicle API answered without a `response` field")
-    inner = body["response"]
-    if isinstance(inner, dict) and isinstance(inner.get("response"), dict) and "vin" in inner:
-        if "charge_state" in inner["response"]:
-            return inner["response"]
-    return inner
 
 
 class TeslapyBackend:
@@ -287,19 +246,21 @@ class TeslapyBackend:
                     f"{what}: HTTP {response.status_code}: the Tesla API refused the token from "
                     f"{self.tokens.describe()}; sign in to TeslaMate again"
                 )
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
         if not response.ok:
             raise error_from_http(
                 response.status_code,
-                _reason(response),
+                reason_of(body, response.reason),
                 response.headers.get("Retry-After"),
                 time.time(),
                 what,
             )
-        try:
-            body = response.json()
-        except ValueError:
-            raise Unavailable(f"{what}: the answer is not JSON") from None
-        return _payload(body)
+        if body is None:
+            raise Unavailable(f"{what}: the answer is not JSON")
+        return payload_of(body)
 
     def _send(
         self, session: teslapy.Tesla, method: str, path: str, what: str, **kwargs: Any
@@ -322,13 +283,6 @@ class TeslapyBackend:
                 f"{what}: the Tesla login is no longer valid ({e.description or e.error}): {advice}"
             ) from None
         except requests.RequestException as e:
-            raise Unavailable(f"{what}: {self.api_url} is not reachable ({_short(e)})") from None
-
-
-def _short(error: Exception) -> str:
-    text = str(error)
-    if "Connection refused" in text:
-        return "connection refused"
-    if "timed out" in text.lower():
-        return "timed out"
-    return text if len(text) < 160 else text[:157] + "..."
+            raise Unavailable(
+                f"{what}: {self.api_url} is not reachable ({short_error(e)})"
+            ) from None

@@ -14,7 +14,8 @@ from schemathesis import GenerationMode, checks
 from wallbox.api.server import make_app
 from wallbox.clock import ScaledClock
 from wallbox.control.controller import Controller
-from wallbox.vehicle.simulator.fleet import Fleet, SimulatedBackend
+from wallbox.vehicle.simulator.backend import SimulatedBackend
+from wallbox.vehicle.simulator.fleet import Fleet
 
 pytestmark = pytest.mark.fault
 

@@ -9,11 +9,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
 from wallbox.api.openapi import openapi_document
-from wallbox.api.server import REFUSED_CLIENTS, BadRequest, make_app, parse_query, require_secret
+from wallbox.api.server import REFUSED_CLIENTS, make_app, require_secret
 from wallbox.api.server import SECRET as SECRET_KEY
 from wallbox.clock import FakeClock
 from wallbox.control.controller import Controller
-from wallbox.vehicle.simulator.fleet import Fault, Fleet, SimulatedBackend
+from wallbox.vehicle.simulator.backend import SimulatedBackend
+from wallbox.vehicle.simulator.fleet import Fault, Fleet
 
 SECRET = "test-secret-123"
 
@@ -208,22 +209,3 @@ async def test_a_refused_client_is_logged_once(caplog):
     for _ in range(3):
         await require_secret(request, ok)
     assert caplog.text.count("refused 10.1.2.3") == 1
-
-
-@pytest.mark.parametrize(
-    "raw, bare, named",
-    [
-        ("1", "1", {}),
-        ("1&wait=5", "1", {"wait": "5"}),
-        ("value=16", None, {"value": "16"}),
-        ("%31%36", "16", {}),
-        ("", None, {}),
-    ],
-)
-def test_parse_query(raw, bare, named):
-    assert parse_query(raw, frozenset({"value", "wait"})) == (bare, named)
-
-
-def test_parse_query_refuses_floods():
-    with pytest.raises(BadRequest):
-        parse_query("&".join(f"x{i}=1" for i in range(20)), frozenset({"wait"}))

@@ -8,11 +8,15 @@ import pytest
 from storage.intents import StoredIntent
 from support.controller_rig import MemoryIntents, make_rig
 from wallbox.clock import FakeClock
-from wallbox.control.controller import Controller, NotReady, Settings, UnknownCar
+from wallbox.control.controller import Controller
 from wallbox.control.geo import PvLocation
+from wallbox.control.outcomes import NotReady, UnknownCar
 from wallbox.control.planner import Goal
+from wallbox.control.settings import Settings
 from wallbox.vehicle.charge_state import ChargeState
-from wallbox.vehicle.simulator.fleet import HOME, Fault, Fleet, SimulatedBackend
+from wallbox.vehicle.simulator.backend import SimulatedBackend
+from wallbox.vehicle.simulator.car import HOME
+from wallbox.vehicle.simulator.fleet import Fault, Fleet
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from support.controller_rig import make_rig
-from wallbox.control.controller import Settings
+from wallbox.control.settings import Settings
 from wallbox.vehicle.backend import Unavailable, Vehicle
 from wallbox.vehicle.simulator.fleet import Fault
 from wallbox.vehicle.teslapy_backend import TeslapyBackend

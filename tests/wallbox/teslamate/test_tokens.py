@@ -18,7 +18,8 @@ from wallbox.teslamate.tokens import (
     token_expiry,
 )
 from wallbox.vehicle.backend import NotConfigured, Unauthorized
-from wallbox.vehicle.simulator.fleet import Fleet, serve
+from wallbox.vehicle.simulator.fleet import Fleet
+from wallbox.vehicle.simulator.server import serve
 from wallbox.vehicle.teslapy_backend import TeslapyBackend
 
 KEY = "secret-encryption-key-from-docker-compose"

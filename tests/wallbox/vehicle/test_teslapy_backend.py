@@ -16,14 +16,11 @@ from wallbox.vehicle.backend import (
     Vehicle,
     parse_retry_after,
 )
-from wallbox.vehicle.simulator.fleet import Fault, Fleet, make_app
-from wallbox.vehicle.teslapy_backend import (
-    TeslapyBackend,
-    _payload,
-    normalize_api_url,
-    vin_in_path,
-)
+from wallbox.vehicle.simulator.fleet import Fault, Fleet
+from wallbox.vehicle.simulator.server import make_app
+from wallbox.vehicle.teslapy_backend import TeslapyBackend
 from wallbox.vehicle.tokens import TokenFile, account_email, has_token
+from wallbox.vehicle.wire import normalize_api_url, payload_of, vin_in_path
 
 
 @pytest.fixture
@@ -153,10 +150,10 @@ def test_bad_api_urls(url):
 def test_ble_proxy_nesting_is_unwrapped():
     charge = {"charge_state": {"battery_level": 50}}
     ble = {"response": {"result": True, "vin": "X", "command": "vehicle_data", "response": charge}}
-    assert _payload(ble) == charge
-    assert _payload({"response": charge}) == charge
+    assert payload_of(ble) == charge
+    assert payload_of({"response": charge}) == charge
     with pytest.raises(Unavailable):
-        _payload({"nothing": 1})
+        payload_of({"nothing": 1})
 
 
 @pytest.mark.parametrize(

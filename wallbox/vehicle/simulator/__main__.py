@@ -1,3 +1,3 @@
-from wallbox.vehicle.simulator.fleet import main
+from wallbox.vehicle.simulator.server import main
 
 main()

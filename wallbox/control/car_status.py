@@ -1,0 +1,133 @@
+"""The status JSON every answer of the wallbox API carries, from what the controller
+knows: pure, so the HTTP API, MQTT and openWB all show the same thing."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from wallbox.control.geo import PvLocation, at_pv_location
+from wallbox.control.intent import Intent
+from wallbox.control.planner import Goal
+from wallbox.control.status import (
+    StatusFacts,
+    WallboxStatus,
+    derive_status,
+    evcc_enabled,
+    evcc_status,
+    limit_reached,
+    phases,
+    power_w,
+)
+from wallbox.iso_time import iso_at
+from wallbox.vehicle.backend import Vehicle
+from wallbox.vehicle.charge_state import UNKNOWN, ChargeState
+
+_GOAL_ACTION = {
+    Goal.WAKE: lambda i: "wake_up",
+    Goal.LIMIT: lambda i: f"set_charge_limit {i.car_limit}",
+    Goal.AMPS: lambda i: f"set_charging_amps {i.amps}",
+    Goal.CHARGING: lambda i: "charge_start" if i.charging else "charge_stop",
+}
+
+
+def car_at_pv_location(
+    car: ChargeState | None, locations: tuple[PvLocation, ...], geofences: frozenset[str]
+) -> bool:
+    if car is None:
+        return False
+    return at_pv_location(car.latitude, car.longitude, car.geofence, locations, geofences)
+
+
+def wallbox_status(
+    car: ChargeState | None, intent: Intent, charged_this_session: bool, at_pv: bool
+) -> WallboxStatus:
+    if car is None or not car.has_charge_data:
+        return WallboxStatus.NOT_READY
+    return derive_status(
+        StatusFacts(
+            plugged_in=car.plugged_in,
+            charging=car.charging,
+            limit_reached=limit_reached(car, intent.guard_soc),
+            charged_this_session=charged_this_session,
+            stop_wanted=intent.charging is False,
+            at_pv_location=at_pv,
+        )
+    )
+
+
+def status_json(
+    *,
+    number: int,
+    vehicle: Vehicle,
+    known: ChargeState | None,
+    intent: Intent,
+    goals: Mapping[Goal, float],
+    held: Mapping[Goal, str],
+    status: WallboxStatus,
+    at_pv: bool,
+    next_try_at: float,
+    last_error: str | None,
+    last_error_at: float | None,
+    telemetry: dict[str, Any],
+    wall_now: float,
+    now: float,
+) -> dict[str, Any]:
+    """`goals`: the open goals with the time each was opened; `wall_now`: `now` in
+    epoch seconds, for the times shown."""
+    car = known or ChargeState(read_at=now)
+    data = car.has_charge_data
+    amps = car.charger_actual_current if data else None
+    volts = car.charger_voltage if data else None
+    phase_count = phases(car.charger_power, volts, amps)
+    if intent.target_soc is not None and (
+        intent.guard_soc is not None or Goal.LIMIT in goals or car.charge_limit_soc is None
+    ):
+        target_soc = intent.target_soc
+    else:
+        target_soc = car.charge_limit_soc
+    asked_amps = Goal.AMPS in goals or car.charge_current_request is None
+    if intent.amps is not None and asked_amps:
+        target_amps = intent.amps
+    else:
+        target_amps = car.charge_current_request
+    return {
+        "car": number,
+        "vin": vehicle.vin,
+        "name": vehicle.name,
+        "status": int(status),
+        "status_text": status.text,
+        "soc": car.battery_level,
+        "targetsoc": target_soc,
+        "targetamp": target_amps,
+        "maxamp": car.charger_pilot_current,
+        "amps": amps,
+        "volts": volts,
+        "power": power_w(phase_count, volts, amps),
+        "phases": phase_count,
+        "energy": car.charge_energy_added,
+        "limitsoc": car.charge_limit_soc,
+        "carmaxamp": car.charge_current_request_max,
+        "plugged_in": car.plugged_in,
+        "charging_state": car.charging_state,
+        "car_state": car.car_state if known else UNKNOWN,
+        "at_pv_location": at_pv,
+        "evcc_status": evcc_status(status),
+        "enabled": evcc_enabled(intent.charging, car.charging),
+        "intent": {"charging": intent.charging, "amps": intent.amps, "soc": intent.target_soc},
+        "pending": [
+            {
+                "goal": goal.value,
+                "action": _GOAL_ACTION[goal](intent),
+                "for_s": round(now - since, 1),
+                "waiting_for": held.get(goal),
+            }
+            for goal, since in sorted(goals.items())
+        ],
+        "next_try_in": round(next_try_at - now, 1) if goals and next_try_at > now else None,
+        "age": round(car.age(now), 1) if data else None,
+        "updated": iso_at(wall_now, now - car.age(now), now) if data else None,
+        "last_error": last_error,
+        "last_error_at": iso_at(wall_now, last_error_at, now)
+        if last_error_at is not None
+        else None,
+        "telemetry": telemetry,
+    }

@@ -1,0 +1,85 @@
+"""What the controller knows about one car, merged from Tesla API reads and telemetry.
+
+Two sources speak about the same car: the API (a read, a sleep-state check, a
+408) and TeslaMate's reports. Whoever spoke last about a thing wins, with two
+refinements: healthy telemetry that has reported no change since an API read
+vouches for that read being current, and telemetry without the charger's offer
+(TeslaMate has no pilot-current topic) keeps the one the API read while the
+cable stays in. No I/O here: the worker does the reading and hands the results in.
+"""
+
+from dataclasses import replace
+
+from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, ChargeState
+
+
+class CarKnowledge:
+    def __init__(self, listed_state: str, now: float) -> None:
+        self.car: ChargeState | None = None
+        if listed_state in (ONLINE, ASLEEP, OFFLINE):
+            self.car = ChargeState(read_at=now, car_state=listed_state, source="summary")
+        self.charged_this_session = False  # seen charging since the cable went in
+        # When the API last told the charge data / the sleep state: telemetry older
+        # than that does not overwrite it.
+        self.api_data_at: float | None = None
+        self.api_state_at: float | None = None
+
+    def take(self, snapshot: ChargeState, now: float) -> ChargeState | None:
+        """Adopt a snapshot (an API read, or telemetry); returns what was taken, if anything."""
+        if snapshot.reported_at is not None:
+            newer = self._newer_of(snapshot)
+            if newer is None:
+                return None
+            snapshot = newer
+        if not snapshot.has_charge_data:
+            self.note_state(snapshot.car_state, now)
+            return snapshot
+        self.car = snapshot
+        if snapshot.plugged_in is False:
+            self.charged_this_session = False
+        elif snapshot.charging:
+            self.charged_this_session = True
+        return snapshot
+
+    def read_from_api(self, snapshot: ChargeState, now: float) -> ChargeState | None:
+        taken = self.take(snapshot, now)
+        self.api_data_at = now
+        return taken
+
+    def api_said(self, state: str, now: float) -> None:
+        """The API told the sleep state (a summary, a wake-up, a 408)."""
+        self.api_state_at = now
+        self.note_state(state, now)
+
+    def note_state(self, state: str, now: float) -> None:
+        if self.car is None:
+            self.car = ChargeState(read_at=now, car_state=state, source="summary")
+        else:
+            self.car = self.car.with_car_state(state, now)
+
+    def _newer_of(self, fed: ChargeState) -> ChargeState | None:
+        """Telemetry, unless the API spoke after its newest report (a confirming read,
+        a 408): then the API's word stands, and healthy telemetry that has reported
+        no change since vouches for it being current. None: nothing to take."""
+        car, reported = self.car, fed.reported_at or 0.0
+        if car is not None and self.api_data_at is not None and reported < self.api_data_at:
+            if car.has_charge_data:
+                self.car = replace(car, read_at=fed.read_at, state_at=fed.read_at)
+                return None
+        if car is not None and self.api_state_at is not None and reported < self.api_state_at:
+            fed = fed.with_car_state(car.car_state, fed.read_at)
+        return self._completed(fed)
+
+    def _completed(self, fed: ChargeState) -> ChargeState:
+        """Telemetry without the charger's offer: keep the one read from the API for
+        as long as the cable stays in."""
+        car = self.car
+        if (
+            fed.charger_pilot_current is None
+            and car is not None
+            and car.charger_pilot_current is not None
+            and fed.plugged_in
+            and car.plugged_in
+        ):
+            return replace(fed, charger_pilot_current=car.charger_pilot_current)
+        return fed

@@ -1,0 +1,291 @@
+"""The worker that makes one car follow its goals, through the vehicle back-end.
+
+Every decision is `planner.plan`'s; this module only carries them out and
+schedules the next look:
+
+- wakes the car only when a command needs it; a read never wakes it;
+- coalesces: a goal is a wish, not a queue entry, so the newest value wins and
+  a wish that is already in force ends without any API call;
+- confirms every command by reading the car back (or by what fresh telemetry
+  reports next);
+- retries transient failures with exponential backoff, honours 429 Retry-After,
+  and gives up after a few tries with a message that says what to do;
+- holds a target SoC below 50 % itself: the car's limit is 50 (the backup if
+  this process is down), and the worker stops charging at the target.
+
+Without goals it reads the car only as often as `PollPolicy` says (charging:
+every 2 min; otherwise every 15 min, and a sleeping car is only asked whether
+it sleeps). While the state feed (TeslaMate) is fresh it reads nothing at all.
+"""
+
+import asyncio
+import logging
+
+from wallbox.clock import wait_event
+from wallbox.control.car import CarController
+from wallbox.control.outcomes import Outcome
+from wallbox.control.planner import FAILED, MET, Step, next_read_in, plan, refusal_verdict
+from wallbox.control.waking import ensure_awake
+from wallbox.vehicle.backend import (
+    Asleep,
+    BackendError,
+    CommandRefused,
+    NotConfigured,
+    RateLimited,
+    Unauthorized,
+)
+from wallbox.vehicle.charge_state import ASLEEP, ONLINE, UNKNOWN
+
+logger = logging.getLogger(__name__)
+
+
+class CarWorker:
+    def __init__(self, car: CarController) -> None:
+        self.car = car
+        self.attempts = 0  # transient failures in a row
+        self.look_failures = 0  # failed looks in a row
+        self.next_look_at = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name=f"car {self.car.number} worker")
+
+    def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception(
+                    "car %d: the controller hit a bug; going on in 30 s", self.car.number
+                )
+                await self.car.clock.sleep(30)
+
+    async def _step(self) -> None:
+        car, clock, settings = self.car, self.car.clock, self.car.settings
+        car.wakeup.clear()
+        now = clock.now()
+        self._adopt_feed(now)
+        p = plan(car.intent, car.goals, car.car, now, settings.policy)
+        for goal, how in p.met.items():
+            car.settle(goal, Outcome(True, how))
+        for goal, why in p.failed.items():
+            car.settle(goal, Outcome(False, why, 409))
+        car.held = dict(p.held)
+        steps = self._within_send_budget(p.steps)
+        if p.met or p.failed or len(steps) != len(p.steps):
+            await car.save()
+            car.changed()
+        if not steps and not p.read_first:
+            delay = max(
+                next_read_in(car.car, car.intent, now, settings.policy), self.next_look_at - now
+            )
+            if delay > 0 and await wait_event(clock, car.wakeup, delay):
+                return
+            await self._look()
+            return
+        if now < car.next_try_at:
+            await wait_event(clock, car.wakeup, car.next_try_at - now)
+            return
+        started = now
+        try:
+            if p.wake:
+                await ensure_awake(car)
+            if p.read_first:
+                await self._read()
+                return
+            for step in steps:
+                await self._send(step)
+            sent_at = clock.now()
+            await clock.sleep(settings.confirm_delay_s)
+            if not await self._confirmed_by_feed(steps, sent_at):
+                await self._read(use_feed=False)
+            self._succeeded(started)
+        except BackendError as e:
+            self._failed(e)
+        finally:
+            car.changed()
+
+    def _within_send_budget(self, steps: list[Step]) -> list[Step]:
+        """Drop steps the car accepted again and again without acting on them."""
+        car, max_sends = self.car, self.car.settings.max_sends
+        kept = []
+        for step in steps:
+            if step.goal is None:
+                if car.guard_sends >= max_sends:
+                    continue
+            elif (open_goal := car.goals.get(step.goal)) is not None:
+                if open_goal.sends >= max_sends:
+                    car.settle(
+                        step.goal,
+                        Outcome(
+                            False,
+                            f"the car accepted {step.command.value} {open_goal.sends} times but "
+                            f"does not show it ({self._describe_car()}); check the car and charger",
+                            502,
+                        ),
+                    )
+                    continue
+            kept.append(step)
+        return kept
+
+    def _describe_car(self) -> str:
+        known = self.car.car
+        if known is None:
+            return "nothing read"
+        return (
+            f"charging_state {known.charging_state}, limit {known.charge_limit_soc} %, "
+            f"request {known.charge_current_request} A"
+        )
+
+    async def _send(self, step: Step) -> None:
+        car = self.car
+        open_goal = car.goals.get(step.goal) if step.goal else None
+        if step.goal is None:
+            car.guard_sends += 1
+            logger.info(
+                "car %d: the SoC reached the target %s %%: stopping",
+                car.number,
+                car.intent.guard_soc,
+            )
+        for _ in range(step.repeat):
+            try:
+                await car.backend.command(car.vehicle, step.command, step.value)
+            except CommandRefused as e:
+                verdict, message = refusal_verdict(step.command, e.reason)
+                if step.goal is None or step.goal not in car.goals:
+                    return
+                if verdict == MET:
+                    car.settle(step.goal, Outcome(True, message))
+                elif verdict == FAILED:
+                    car.settle(step.goal, Outcome(False, message, 409))
+                    car.note_error(message)
+                else:
+                    raise
+                return
+        if open_goal is not None:
+            open_goal.sends += 1  # accepted; the confirming read tells whether it acted
+        if car.feed is not None:
+            car.feed.commanded(car.vehicle.vin, car.clock.now())
+        value = "" if step.value is None else f" {step.value}"
+        logger.info("car %d: sent %s%s", car.number, step.command.value, value)
+
+    async def _confirmed_by_feed(self, steps: list[Step], sent_at: float) -> bool:
+        """With fresh telemetry, confirm the sent commands by its reports, not by a read.
+
+        True once the telemetry reported after the commands and the plan no
+        longer asks for them. False, and one API read confirms instead, when it
+        is not (or no longer) usable, or has not shown the commands within
+        `feed_confirm_s` (TeslaMate may be slow to poll, or suspended). The feed
+        itself falls back when it reports nothing at all for a while after a
+        command.
+        """
+        car = self.car
+        if car.feed is None:
+            return False
+        sent = {step.command for step in steps}
+        while True:
+            now = car.clock.now()
+            fed = car.feed.fresh(car.vehicle.vin, now)
+            if fed is None:
+                return False
+            if fed.reported_at is not None and fed.reported_at >= sent_at:
+                car.take(fed)
+                p = plan(car.intent, car.goals, car.car, now, car.settings.policy)
+                if not ({s.command for s in p.steps} & sent):
+                    return True
+            if now - sent_at >= car.settings.feed_confirm_s:
+                return False
+            car.fed.clear()
+            await wait_event(car.clock, car.fed, 1.0)  # the feed's rules are time-based
+
+    async def _read(self, use_feed: bool = True) -> None:
+        """Read the charge state; a sleeping car answers 408 and is not woken."""
+        car = self.car
+        now = car.clock.now()
+        fed = car.feed.fresh(car.vehicle.vin, now) if car.feed and use_feed else None
+        if fed is not None:
+            car.take(fed)
+            return
+        try:
+            snapshot = await car.backend.charge_state(car.vehicle, now)
+        except Asleep:
+            car.api_said(ASLEEP)
+            return
+        car.take(snapshot, from_api=True)
+
+    async def _look(self) -> None:
+        """The idle check: ask a sleeping (or never seen) car only whether it still sleeps."""
+        car = self.car
+        started = car.clock.now()
+        fed = car.feed.fresh(car.vehicle.vin, started) if car.feed else None
+        if fed is not None:  # healthy telemetry: no API call at all
+            car.take(fed)
+            car.changed()
+            return
+        try:
+            if car.car is None or car.car.car_state != ONLINE:
+                state = await car.backend.summary(car.vehicle)
+                car.api_said(state)
+                if state not in (ONLINE, UNKNOWN):
+                    return
+            await self._read()
+            self._succeeded(started)
+        except BackendError as e:
+            car.note_error(str(e))
+            self.look_failures += 1
+            # Looks that fail come further apart (60 s doubling to backoff_max_s),
+            # never closer than the ordinary cadence.
+            retry = (
+                e.retry_after
+                if isinstance(e, RateLimited)
+                else min(car.settings.backoff_max_s, 60.0 * 2 ** (self.look_failures - 1))
+            )
+            self.next_look_at = car.clock.now() + retry
+            logger.warning("car %d: %s (next look in %.0f s)", car.number, e, retry)
+        finally:
+            car.changed()
+
+    def _adopt_feed(self, now: float) -> None:
+        car = self.car
+        if car.feed is not None and (fed := car.feed.fresh(car.vehicle.vin, now)) is not None:
+            if car.car is None or fed.read_at > car.car.read_at:
+                car.take(fed)
+
+    def _succeeded(self, started: float) -> None:
+        """A round went through: the backoff starts over, and older errors are history."""
+        self.attempts = 0
+        self.look_failures = 0
+        self.car.next_try_at = 0.0
+        self.car.forget_errors_before(started)
+
+    def _failed(self, error: BackendError) -> None:
+        car, settings = self.car, self.car.settings
+        now = car.clock.now()
+        car.note_error(str(error))
+        if isinstance(error, Asleep) and self.attempts == 0:
+            car.api_said(ASLEEP)  # fell asleep since we looked: wake it, once, at once
+            self.attempts = 1
+            return
+        self.attempts += 1
+        final = isinstance(error, Unauthorized | NotConfigured)
+        if final or self.attempts >= settings.max_attempts:
+            tries = "" if final else f"gave up after {self.attempts} tries: "
+            for goal in list(car.goals):
+                car.settle(goal, Outcome(False, f"{tries}{error}; send the request again", 503))
+        # The count is not reset when giving up: a caller repeating the same wish
+        # every 30 s (evcc) then gets one try per backoff_max_s until the API
+        # answers again, not a fresh burst of tries each time.
+        if isinstance(error, RateLimited):
+            delay = error.retry_after
+        else:
+            backoff = settings.backoff_s * 2 ** max(0, self.attempts - 1)
+            delay = min(settings.backoff_max_s, backoff)
+        car.next_try_at = now + delay
+        logger.warning("car %d: %s (next try in %.0f s)", car.number, error, delay)
