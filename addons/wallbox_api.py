@@ -73,7 +73,7 @@ class WallboxApi:
             str,
             "",
             "Secret other hosts must send (Authorization: Bearer <secret>). Empty: one is "
-            "generated into data_dir/wallbox_token at the first start and printed.",
+            "generated into data_dir/wallbox_token at the first start (never logged).",
         )
         loader.add_option(
             "wallbox_cars",
@@ -200,11 +200,14 @@ class WallboxApi:
             secret = o.wallbox_token
         else:
             secret, created = await asyncio.to_thread(load_or_create_secret, data_dir)
-            if created:
+            if created:  # never the secret itself: logs and screenshots get shared
+                where = data_dir / SECRET_FILE
                 logger.warning(
-                    "wallbox API secret (generated, stored in %s): %s",
-                    data_dir / SECRET_FILE,
-                    secret,
+                    "wallbox API: generated the secret other hosts must send into %s "
+                    "(mode 0600); read it with `cat %s` and send it as "
+                    "`Authorization: Bearer <secret>`",
+                    where,
+                    where,
                 )
         token_file = Path(o.tesla_token_file) if o.tesla_token_file else data_dir / TOKEN_FILE
         tokens = self.teslamate.token_source() or TokenFile(token_file)

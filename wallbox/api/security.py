@@ -1,7 +1,7 @@
 """Who may use the wallbox API: this host freely, every other host with the secret.
 
 The secret is `wallbox_token`, or one generated into the data directory at the
-first start (mode 0600) and printed in the log. Clients send it as
+first start (mode 0600), never logged. Clients send it as
 `Authorization: Bearer <secret>`; tools that can only put credentials into the
 URL may use HTTP Basic with any user name and the secret as the password
 (`http://x:<secret>@host:5000/...`).

@@ -47,7 +47,7 @@ from wallbox.vehicle.backend import (
     error_from_http,
 )
 from wallbox.vehicle.charge_state import ChargeState, from_vehicle_data
-from wallbox.vehicle.tokens import TokenSource, account_email, has_token
+from wallbox.vehicle.tokens import TokenSource, account_email, has_token, missing_login
 from wallbox.vehicle.wire import (
     DATA_ENDPOINTS,
     normalize_api_url,
@@ -173,10 +173,9 @@ class TeslapyBackend:
         cache = self.tokens.load() if self.secure else {}
         email = account_email(cache, self.email)
         if self.secure and not has_token(cache, email):
-            who = email or "(set tesla_email)"
             raise NotConfigured(
-                f"no Tesla login for {who} in {self.tokens.describe()}: run `make login` "
-                "(or point tesla_api_url at a local proxy that needs no token)"
+                missing_login(cache, self.email, self.tokens.describe())
+                + " (or point tesla_api_url at a local proxy that needs no token)"
             )
 
         def nowhere(cache: dict) -> None:

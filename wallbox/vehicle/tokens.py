@@ -75,3 +75,16 @@ def has_token(cache: dict[str, Any], email: str | None) -> bool:
     entry = cache.get(email) if email else None
     sso = entry.get("sso") if isinstance(entry, dict) else None
     return isinstance(sso, dict) and bool(sso.get("access_token") or sso.get("refresh_token"))
+
+
+def missing_login(cache: dict[str, Any], email: str, where: str) -> str:
+    """What to do when `cache` holds no usable token for `email` (empty: the only account)."""
+    accounts = sorted(k for k, v in cache.items() if isinstance(v, dict) and v.get("sso"))
+    if email:
+        return f"no Tesla login for {email} in {where}: run `make login TESLA_EMAIL={email}`"
+    if len(accounts) > 1:
+        return (
+            f"{where} holds {len(accounts)} Tesla accounts ({', '.join(accounts)}): "
+            "set tesla_email to the one to use"
+        )
+    return f"no Tesla login in {where} yet: run `make login`"
