@@ -45,6 +45,7 @@ RULES = (
     "wallbox.control.intent",
     "wallbox.control.knowledge",
     "wallbox.control.planner",
+    "wallbox.control.soc_guard",
     "wallbox.control.status",
     "wallbox.iso_time",
     "wallbox.mqtt.ha_discovery",

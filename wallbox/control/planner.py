@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from wallbox.control.intent import LOW_AMPS, Intent
+from wallbox.control.soc_guard import guard_read_in
 from wallbox.control.status import limit_reached
 from wallbox.vehicle.backend import Command
 from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, ChargeState
@@ -206,24 +207,19 @@ def _full(car: ChargeState, guard: int | None, new_limit: int | None) -> bool:
     return limit_reached(car, guard)
 
 
-def time_to_soc_s(car: ChargeState, target: int) -> float | None:
-    """Seconds until the SoC reaches `target`, from the car's own time to its limit."""
-    soc, limit, hours = car.battery_level, car.charge_limit_soc, car.time_to_full_charge
-    if soc is None or limit is None or hours is None or hours <= 0 or limit <= soc:
-        return None
-    if target <= soc:
-        return 0.0
-    return hours * 3600.0 * min(1.0, (target - soc) / (limit - soc))
-
-
 def next_read_in(
-    car: ChargeState | None, intent: Intent, now: float, policy: PollPolicy = PollPolicy()
+    car: ChargeState | None,
+    intent: Intent,
+    now: float,
+    policy: PollPolicy = PollPolicy(),
+    kwh_per_percent: float | None = None,
 ) -> float:
     """Seconds until the car should be looked at again, with no goal open.
 
-    Nothing known yet: now. Charging: every `charging_s`, sooner as a target
-    below 50 % nears (never closer than `min_s`). Anything else (plugged in and
-    idle, unplugged, asleep): every `idle_s`; a sleeping car is only asked
+    Nothing known yet: now. Charging: every `charging_s`, and near a target
+    below 50 % when soc_guard says (never closer than `min_s`; `kwh_per_percent`:
+    what the session has shown one percent to take). Anything else (plugged in
+    and idle, unplugged, asleep): every `idle_s`; a sleeping car is only asked
     whether it still sleeps, which never wakes it.
     """
     if car is None:
@@ -233,11 +229,7 @@ def next_read_in(
     interval = policy.interval(car)
     guard = intent.guard_soc
     if car.charging and guard is not None:
-        eta = time_to_soc_s(car, guard)
-        if eta is not None:
-            interval = min(interval, max(policy.min_s, eta * 0.8))
-        else:
-            interval = min(interval, max(policy.min_s, 60.0))
+        interval = min(interval, guard_read_in(car, guard, kwh_per_percent, policy.min_s))
     return max(0.0, interval - car.age(now))
 
 

@@ -83,9 +83,10 @@ class CarWorker:
             await car.save()
             car.changed()
         if not steps and not p.read_first:
-            delay = max(
-                next_read_in(car.car, car.intent, now, settings.policy), self.next_look_at - now
+            read_in = next_read_in(
+                car.car, car.intent, now, settings.policy, car.knowledge.kwh_per_percent
             )
+            delay = max(read_in, self.next_look_at - now)
             if delay > 0 and await wait_event(clock, car.wakeup, delay):
                 return
             await self._look()

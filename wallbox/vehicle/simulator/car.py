@@ -33,6 +33,7 @@ class SimCar:
     waking_until: float | None = None
     last_activity: float = 0.0
     low_amps_pending: int | None = None  # first of the two sends of a value under 5 A
+    reports_time_to_full: bool = True  # False: time_to_full_charge is null, as some back-ends
     commands: list[tuple[float, str, Any]] = field(default_factory=list)  # (time, name, value)
 
     def charging_state(self) -> str:
@@ -110,7 +111,7 @@ class SimCar:
                 "charger_phases": (2 if self.phases == 3 else self.phases) if charging else None,
                 "charge_energy_added": round(self.energy_added, 2),
                 "charge_port_door_open": self.plugged_in,
-                "time_to_full_charge": self._time_to_full(),
+                "time_to_full_charge": self._time_to_full() if self.reports_time_to_full else None,
                 "timestamp": int(now_epoch * 1000),
             },
             "drive_state": {
