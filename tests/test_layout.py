@@ -41,6 +41,7 @@ RULES = (
     "storage.records",
     "wallbox.api.query",
     "wallbox.control.car_status",
+    "wallbox.control.charge_point",
     "wallbox.control.geo",
     "wallbox.control.intent",
     "wallbox.control.knowledge",

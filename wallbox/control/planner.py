@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from wallbox.control.charge_point import ANYWHERE, ChargePoint
 from wallbox.control.intent import LOW_AMPS, Intent
 from wallbox.control.soc_guard import guard_read_in
 from wallbox.control.status import limit_reached
@@ -94,6 +95,7 @@ def plan(
     car: ChargeState | None,
     now: float,
     policy: PollPolicy = PollPolicy(),
+    charge_point: ChargePoint = ANYWHERE,
 ) -> Plan:
     open_goals = set(goals)
     p = Plan()
@@ -105,11 +107,22 @@ def plan(
     amps_steps: list[Step] = []
     start: Step | None = None
 
+    # Nothing goes to a car that is not at this charge point (charge_point.py);
+    # an old reading is not trusted to say so: read first (a read never wakes).
+    for goal in sorted(open_goals - {Goal.WAKE}):
+        why = charge_point.refusal(car, goal_command(goal, intent))
+        if why is not None and current:
+            p.failed[goal] = why
+            open_goals.discard(goal)
+        elif why is not None:
+            p.read_first = True
+
     # The SoC guard: a target below 50 % is this controller's job, not the car's.
     guard = intent.guard_soc
     if (
         guard is not None
         and current
+        and charge_point.refusal(car, Command.CHARGE_STOP) is None
         and car is not None
         and car.charging
         and car.battery_level is not None
@@ -198,6 +211,17 @@ def plan(
     elif p.steps:
         p.wake = True
     return p
+
+
+def goal_command(goal: Goal, intent: Intent) -> Command | None:
+    """The command a goal would send; None for a wake-up or when nothing is asked."""
+    if goal is Goal.CHARGING and intent.charging is not None:
+        return Command.CHARGE_START if intent.charging else Command.CHARGE_STOP
+    if goal is Goal.AMPS and intent.amps is not None:
+        return Command.SET_CHARGING_AMPS
+    if goal is Goal.LIMIT and intent.car_limit is not None:
+        return Command.SET_CHARGE_LIMIT
+    return None
 
 
 def _full(car: ChargeState, guard: int | None, new_limit: int | None) -> bool:

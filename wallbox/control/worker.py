@@ -72,7 +72,7 @@ class CarWorker:
         car.wakeup.clear()
         now = clock.now()
         self._adopt_feed(now)
-        p = plan(car.intent, car.goals, car.car, now, settings.policy)
+        p = plan(car.intent, car.goals, car.car, now, settings.policy, settings.charge_point)
         for goal, how in p.met.items():
             car.settle(goal, Outcome(True, how))
         for goal, why in p.failed.items():
@@ -198,7 +198,10 @@ class CarWorker:
                 return False
             if fed.reported_at is not None and fed.reported_at >= sent_at:
                 car.take(fed)
-                p = plan(car.intent, car.goals, car.car, now, car.settings.policy)
+                settings = car.settings
+                p = plan(
+                    car.intent, car.goals, car.car, now, settings.policy, settings.charge_point
+                )
                 if not ({s.command for s in p.steps} & sent):
                     return True
             if now - sent_at >= car.settings.feed_confirm_s:
