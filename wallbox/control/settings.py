@@ -27,6 +27,8 @@ class Settings:
     resume_within_s: float = 600.0  # stored open goals younger than this resume after a restart
     # telemetry: how long its reports may take to show a command's effect before it is re-sent
     feed_confirm_s: float = 60.0
+    # at start, how long to wait for retained telemetry before the first API read
+    feed_start_wait_s: float = 5.0
     control_everywhere: bool = False  # wallbox_control_everywhere: no charge-point guard
 
     @property
