@@ -118,20 +118,18 @@ class CarController:
             raise InvalidValue(str(e)) from None
         if wait is not None and not 0 <= wait <= WAIT_MAX_S:
             raise InvalidValue(f"wait must be 0..{WAIT_MAX_S:.0f} seconds, got {wait:g}")
-        opened: set[Goal] = set()
         new = self.intent.merged(charging, amps, target_soc)
         now = self.clock.now()
-        self._refuse_elsewhere(new, charging is not None, amps is not None, target_soc, now)
-        for goal, asked, changed in (
-            (Goal.CHARGING, charging is not None, new.charging != self.intent.charging),
-            (Goal.AMPS, amps is not None, new.amps != self.intent.amps),
-            (Goal.LIMIT, target_soc is not None, new.car_limit != self.intent.car_limit),
-            (Goal.WAKE, wake, False),
-        ):
-            if not asked:
-                continue
-            opened.add(goal)
-            if goal not in self.goals or changed:
+        changes = {
+            Goal.CHARGING: (charging is not None, new.charging != self.intent.charging),
+            Goal.AMPS: (amps is not None, new.amps != self.intent.amps),
+            Goal.LIMIT: (target_soc is not None, new.car_limit != self.intent.car_limit),
+            Goal.WAKE: (wake, False),
+        }
+        asked = {goal for goal, (named, _) in changes.items() if named}
+        self._refuse_elsewhere(new, asked, now)
+        for goal in asked:
+            if goal not in self.goals or changes[goal][1]:
                 # A changed value restarts the goal; the same value again just waits on it.
                 self.goals[goal] = OpenGoal(now)
                 self.outcomes.pop(goal, None)
@@ -142,28 +140,21 @@ class CarController:
         self.wakeup.set()
         self.changed()
         if wait:
-            await self._wait_for(opened, wait)
+            await self._wait_for(asked, wait)
         return Result(
             self.status(),
-            {g: self.outcomes[g] for g in opened if g in self.outcomes and g not in self.goals},
-            still_open=any(g in self.goals for g in opened),
+            {g: self.outcomes[g] for g in asked if g in self.outcomes and g not in self.goals},
+            still_open=any(g in self.goals for g in asked),
         )
 
-    def _refuse_elsewhere(
-        self, new: Intent, charging: bool, amps: bool, target_soc: int | None, now: float
-    ) -> None:
+    def _refuse_elsewhere(self, new: Intent, asked: set[Goal], now: float) -> None:
         """A wish for a car that current data shows elsewhere is refused at once; with
         older data the worker reads first and the goal fails then (the planner's rule)."""
         if not is_current(self.car, now, self.settings.policy):
             return
         point = self.settings.charge_point
-        for goal, asked in (
-            (Goal.CHARGING, charging),
-            (Goal.AMPS, amps),
-            (Goal.LIMIT, target_soc is not None),
-        ):
-            why = point.refusal(self.car, goal_command(goal, new)) if asked else None
-            if why is not None:
+        for goal in sorted(asked):
+            if (why := point.refusal(self.car, goal_command(goal, new))) is not None:
                 raise NotAtChargePoint(why)
 
     def observe(self, snapshot: ChargeState) -> None:
