@@ -47,7 +47,14 @@ from wallbox.vehicle.backend import (
     error_from_http,
 )
 from wallbox.vehicle.charge_state import ChargeState, from_vehicle_data
-from wallbox.vehicle.tokens import TokenSource, account_email, has_token, missing_login
+from wallbox.vehicle.tokens import (
+    TokenSource,
+    account_email,
+    for_teslapy,
+    has_token,
+    missing_login,
+    with_expiry,
+)
 from wallbox.vehicle.wire import (
     DATA_ENDPOINTS,
     normalize_api_url,
@@ -170,7 +177,7 @@ class TeslapyBackend:
         """Create the session in the worker thread: loading tokens touches files."""
         if self._session is not None:
             return self._session
-        cache = self.tokens.load() if self.secure else {}
+        cache = for_teslapy(self.tokens.load()) if self.secure else {}
         email = account_email(cache, self.email)
         if self.secure and not has_token(cache, email):
             raise NotConfigured(
@@ -224,7 +231,7 @@ class TeslapyBackend:
             )
         if sso.get("access_token") == session.token.get("access_token"):
             return False
-        session.token = sso
+        session.token = with_expiry(sso)
         return True
 
     @property

@@ -177,6 +177,21 @@ async def test_teslamates_token_reaches_the_api_and_is_never_refreshed(
 
 
 @pytest.mark.service
+async def test_a_token_that_is_no_jwt_reaches_the_api(teslamate_db, https_sim, test_ca):
+    """Issue 18: no `exp` to read, so no expiry: teslapy must still take the token."""
+    fleet, url = https_sim
+    teslamate_db.create_tokens_table()
+    teslamate_db.store_tokens("qts-0123456789abcdef", "r", KEY)
+    fleet.accepted_tokens = {"qts-0123456789abcdef"}
+    backend = TeslapyBackend(url, TeslaMateTokens(teslamate_db.dsn, KEY), ca_file=test_ca.ca_file)
+    try:
+        assert [v.vin for v in await backend.vehicles()] == [fleet.cars[0].vin]
+        assert fleet.bearer == {"qts-0123456789abcdef": 1} and fleet.calls["token"] == 0
+    finally:
+        backend.close()
+
+
+@pytest.mark.service
 async def test_an_expired_token_is_read_again_not_refreshed(teslamate_db, https_sim, test_ca):
     fleet, url = https_sim
     teslamate_db.create_tokens_table()
