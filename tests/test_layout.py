@@ -53,6 +53,7 @@ RULES = (
     "wallbox.mqtt.ha_discovery",
     "wallbox.mqtt.openwb",
     "wallbox.mqtt.topics",
+    "wallbox.teslamate.audience",
     "wallbox.teslamate.health",
     "wallbox.teslamate.values",
     "wallbox.vehicle.charge_state",

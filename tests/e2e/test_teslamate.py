@@ -202,3 +202,26 @@ def test_an_opaque_teslamate_token_lists_the_cars_over_https(
             calls = sim.calls()
             assert list(calls["bearer"]) == [token] and calls["by_endpoint"].get("token") is None
             assert token not in proxy.log and "refresh-opaque" not in proxy.log
+
+
+def test_a_token_the_api_refuses_says_so_and_is_never_refreshed_or_written(
+    tmp_path, confdir, teslamate_db, test_ca
+):
+    token = access_token("revoked")
+    teslamate_db.create_tokens_table()
+    teslamate_db.store_tokens(token, "refresh-revoked", KEY)
+    before = teslamate_db.rows()
+    with Simulator(tmp_path, time_factor=FACTOR, tls=test_ca, tokens=["another"]) as sim:
+        options = token_options(sim, teslamate_db, test_ca, KEY)
+        with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening") as proxy:
+            code, body = first_verdict(Wallbox(proxy))
+            assert code == 503
+            assert "localhost refused TeslaMate's token (HTTP 401)" in body["error"]
+            assert "sign in to TeslaMate again" in body["error"]
+            time.sleep(3)  # 60 simulated seconds: the car list is asked for again, backing off
+            calls = sim.calls()
+            assert calls["by_endpoint"].get("token") is None and list(calls["bearer"]) == [token]
+            assert 2 <= calls["total"] <= 6, calls
+            assert "refused TeslaMate's token" in proxy.log
+            assert token not in proxy.log and "refresh-revoked" not in proxy.log
+    assert teslamate_db.rows() == before  # TeslaMate's row, untouched
