@@ -2,7 +2,7 @@
 
 Addons answer in list order: the ones that answer locally come before
 TeslaloggerIntercept, which forwards whatever is left to the real teslalogger.de.
-The inspection addons (content view, marks, flow limit) follow: they read what
+The inspection addons (content view, marks, flow limit, mitmweb's columns) follow: they read what
 the others decided. The store comes last: mitmproxy calls `done` in list order,
 so everything that uses the database has stopped before it closes.
 """
@@ -23,6 +23,7 @@ from addons.smt_view import SmtView
 from addons.store import Store
 from addons.teslamate import TeslaMate
 from addons.wallbox_api import WallboxApi
+from addons.webui import WebUi
 
 store = Store()
 mirror = Mirror(store)
@@ -39,5 +40,6 @@ addons = [
     SmtView(),
     FlowMarks(),
     FlowLimit(),
+    WebUi(),
     store,
 ]

@@ -24,6 +24,17 @@ from storage.records import Sample
 
 PRIORITY = 2.0  # the built-in URL-encoded view answers 1 for form bodies
 RAW_SHOWN = 2000  # bytes of an undecodable body shown under the reason
+# mitmweb drops empty lines and cuts long ones off behind a scroll bar: no line is
+# empty, sections are set apart by a rule, and lines stay within what its content
+# pane shows at 1400 px.
+WIDTH = 80
+RULE = "  " + "─" * (WIDTH - 4)
+# The body as sent, on lines of our own: its own line breaks and control bytes as escapes.
+_CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(32), 127)} | {
+    ord("\r"): "\\r",
+    ord("\n"): "\\n",
+    ord("\t"): "\\t",
+}
 
 HANDOUT = "hand-out"  # get_scanmytesla.php's response, the only response shown
 
@@ -35,13 +46,17 @@ def _render(title: str, fields: list[tuple[str, str]], sample: Sample, names: Ca
         fields.append(("dropped", f"ids {dropped}: NaN/Infinity, as TeslaLogger drops them"))
     width = max(len(label) for label, _ in fields)
     head = [f"{label.ljust(width)}  {text}" for label, text in fields]
-    return "\n".join([title, *head, "", *value_lines(dict(sample.values), names)]) + "\n"
+    values = value_lines(dict(sample.values), names, width=WIDTH, rule=RULE)
+    return "\n".join([title, *head, *values]) + "\n"
 
 
 def _undecodable(title: str, error: wire.WireError, data: bytes) -> str:
-    raw = data[:RAW_SHOWN].decode("utf-8", "backslashreplace")
-    more = f"\n  ... ({len(data) - RAW_SHOWN} more bytes)" if len(data) > RAW_SHOWN else ""
-    return f"{title}: cannot be decoded\n  {error.reason}\n\nThe body as sent:\n  {raw}{more}\n"
+    raw = data[:RAW_SHOWN].decode("utf-8", "backslashreplace").translate(_CONTROL_ESCAPES)
+    lines = [raw[i : i + WIDTH] for i in range(0, len(raw), WIDTH)] or ["(empty)"]
+    if len(data) > RAW_SHOWN:
+        lines.append(f"  ... ({len(data) - RAW_SHOWN} more bytes)")
+    head = [f"{title}: cannot be decoded", f"  {error.reason}", RULE, "The body as sent:"]
+    return "\n".join([*head, *lines]) + "\n"
 
 
 def render_upload(data: bytes, names: Catalogue) -> str:

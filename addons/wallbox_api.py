@@ -96,6 +96,14 @@ class WallboxApi:
             "TeslaMate geofence names that count as the PV location.",
         )
         loader.add_option(
+            "wallbox_control_everywhere",
+            bool,
+            False,
+            "Control the car wherever it is. Off: with a PV location or geofence set, a car "
+            "known to be elsewhere, or on a DC fast charger anywhere, is no car at this charge "
+            "point (status 0, commands refused with 409, nothing sent).",
+        )
+        loader.add_option(
             "wallbox_poll_charging",
             int,
             120,
@@ -164,7 +172,7 @@ class WallboxApi:
         checked(updated, "tesla_api_url", normalize_api_url)
         check_file(updated, "tesla_api_ca_file")
         if self.controller is not None:
-            live = {"wallbox_pv_location", "wallbox_pv_geofences"}
+            live = {"wallbox_pv_location", "wallbox_pv_geofences", "wallbox_control_everywhere"}
             if updated & live:
                 self._apply_settings()
             later = {n for n in updated - live if n.startswith(("wallbox_", "tesla_"))}
@@ -178,6 +186,7 @@ class WallboxApi:
             pv_locations=parse_pv_locations(o.wallbox_pv_location),
             pv_geofences=frozenset(o.wallbox_pv_geofences),
             cars=tuple(v.upper() for v in o.wallbox_cars),
+            control_everywhere=o.wallbox_control_everywhere,
         )
 
     def _apply_settings(self) -> None:
@@ -224,6 +233,11 @@ class WallboxApi:
             storage = IntentStore(await self.store.opened())
         except StorageError as e:
             logger.error("wallbox: intents will not survive a restart: %s", e)
+        if not (o.wallbox_pv_location or o.wallbox_pv_geofences or o.wallbox_control_everywhere):
+            logger.info(
+                "wallbox: no PV location set (wallbox_pv_location, wallbox_pv_geofences): the "
+                "car is controlled wherever it is, except on a DC fast charger"
+            )
         factor = o.wallbox_time_factor
         clock = RealClock() if factor == 1 else ScaledClock(factor)
         feed = self.teslamate.start_feed(clock)

@@ -1,6 +1,7 @@
 """Values as aligned text lines with names and units, for people: the mitmweb
 content view and the command line's current state."""
 
+import textwrap
 from collections.abc import Callable, Mapping
 
 from storage.catalogue import GROUP_TITLES, Catalogue, ValueInfo
@@ -23,9 +24,17 @@ def value_lines(
     values: Mapping[int, float],
     names: Catalogue,
     notes: Callable[[ValueInfo], str] = catalogue_notes,
+    *,
+    width: int | None = None,
+    rule: str | None = None,
 ) -> list[str]:
     """One line per value under its group's title: id, name, value, unit, notes;
-    in catalogue order, ids the catalogue does not know last."""
+    in catalogue order, ids the catalogue does not know last.
+
+    `width`: notes that would run past it wrap onto lines of their own, aligned
+    under the notes column. `rule`: a line put above every group's title, so the
+    groups stand apart where blank lines do not show (mitmweb drops them).
+    """
     ids = sorted(values, key=names.order)
     infos = [names.info(i) for i in ids]
     shown = [format_value(values[i]) for i in ids]
@@ -40,12 +49,21 @@ def value_lines(
     for info, text in zip(infos, shown, strict=True):
         if info.group != group:
             group = info.group
+            if rule is not None:
+                lines.append(rule)
             lines.append(GROUP_TITLES[group])
         whole, dot, fraction = text.partition(".")
         number = whole.rjust(int_w) + (dot + fraction).ljust(frac_w)
-        line = (
-            f"  {str(info.id).rjust(id_w)}  {info.name.ljust(name_w)}  {number}"
-            f"  {info.unit.ljust(unit_w)}  {notes(info)}"
-        )
-        lines.append(line.rstrip())
+        start = f"  {str(info.id).rjust(id_w)}  {info.name.ljust(name_w)}  {number}"
+        start += f"  {info.unit.ljust(unit_w)}  "
+        lines.extend(_with_notes(start, notes(info), width))
     return lines
+
+
+def _with_notes(start: str, text: str, width: int | None) -> list[str]:
+    room = None if width is None else width - len(start)
+    if not text or room is None or len(text) <= room:
+        return [(start + text).rstrip()]
+    parts = textwrap.wrap(text, max(room, 20), break_on_hyphens=False)
+    indent = " " * len(start)
+    return [start + parts[0], *(indent + part for part in parts[1:])]

@@ -7,6 +7,8 @@ from mitmproxy.test import taddons, tflow, tutils
 
 from addons.smt_view import (
     PRIORITY,
+    RULE,
+    WIDTH,
     ScanMyTeslaContentview,
     SmtView,
     render_handout,
@@ -174,3 +176,37 @@ def test_the_addon_registers_the_view():
     contentviews.registry._by_name.pop("scanmytesla", None)
     with taddons.context(SmtView()):
         assert "scanmytesla" in contentviews.registry
+
+
+def every_catalogue_value() -> bytes:
+    values = ",".join(f"%22{info.id}%22%3A{info.id}.125" for info in catalogue().values())
+    d = "%222025-02-09T19%3A33%3A19Z%22"
+    return f"t=abc&m=%7B%22d%22%3A{d}%2C%22dict%22%3A%7B{values}%2C%229999%22%3A1%7D%7D".encode()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        render_upload(every_catalogue_value(), catalogue()),
+        render_upload(b"t=abc&m=%7Bnope", catalogue()),
+        render_upload(b"", catalogue()),
+        render_upload(b"t=abc&m=" + b"\r\n\r\n" * 600, catalogue()),
+        render_handout(b"12\r\n\r\n{", catalogue()),
+        render_token("TeslaLogger poll", b"t=abc"),
+    ],
+)
+def test_no_line_is_empty_or_wider_than_mitmwebs_pane(text):
+    """mitmweb drops empty (and blank) lines and hides long ones behind a scroll bar."""
+    lines = text.splitlines()
+    assert all(line.strip() for line in lines), text
+    assert max(len(line) for line in lines) <= WIDTH, text
+
+
+def test_groups_are_set_apart_by_a_rule_and_long_notes_wrap_under_their_column():
+    text = render_upload(SEED["/insert_scanmytesla.php"].body, catalogue())
+    lines = text.splitlines()
+    assert lines.count(RULE) == 3  # above Battery, Drive, Thermal
+    assert lines[lines.index("Battery") - 1] == RULE
+    (first,) = [line for line in lines if line.startswith("   43  Battery power")]
+    more = lines[lines.index(first) + 1]
+    assert more.strip() and more.index(more.strip()) == first.index("SMTBatteryPower")

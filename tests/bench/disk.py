@@ -15,7 +15,10 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# tests/ for `support`, the checkout for the code: tests/wallbox etc. would
+# otherwise shadow the packages they mirror.
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent.parent))
 
 from storage.database import Database  # noqa: E402
 from storage.records import Sample  # noqa: E402

@@ -18,7 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# tests/ for `support`, the checkout for the code: tests/wallbox etc. would
+# otherwise shadow the packages they mirror.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1].parent))
 
 from mitmproxy.certs import CertStore
 

@@ -113,6 +113,16 @@ SECTIONS = [
         "127.0.0.1:1883). A naive pass-through would make one read and one command per "
         "round: 240 calls an hour. Target: at least 10x fewer Tesla API calls.",
     ),
+    Section(
+        "The SoC guard: stopping at a target below 50 %",
+        "soc_guard.py",
+        [],
+        [],
+        "A session from 30 to 40 % (the car's own limit 50 %) at each charge rate, against "
+        "the in-process simulator on fake time, with and without the car's own time to "
+        "full; a charging car is also read every 120 s. Target: within one point of the "
+        "target, no more reads than the polling plus a few.",
+    ),
 ]
 
 

@@ -11,7 +11,10 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# tests/ for `support`, the checkout for the code: tests/wallbox etc. would
+# otherwise shadow the packages they mirror.
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent.parent))
 
 from mitmproxy.certs import CertStore  # noqa: E402
 

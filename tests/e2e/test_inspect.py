@@ -148,3 +148,22 @@ def test_export_and_state_read_beside_the_running_proxy(client, proxy):
     assert state.startswith("token ggdfghjizffc: 7 values")
     assert "Battery power" in state and "SMTBatteryPower" in state
     assert client.send(SEED["/insert_scanmytesla.php"].raw()).body == b"OK"  # still writing
+
+
+def test_mitmweb_lists_comments_shows_its_port_and_no_line_it_would_drop(
+    tmp_path, confdir, upstream
+):
+    proxy, web_port = mitmweb(tmp_path, confdir, upstream, 100)
+    with proxy:
+        wait_for_port(web_port)
+        web = Web(web_port)
+        client = ProxyClient(proxy.port, proxy.ca_file)
+        assert client.send(SEED["/insert_scanmytesla.php"].raw()).body == b"OK"
+        assert client.post("/insert_scanmytesla.php", "t=abc&m=%7Bnope").status == 400
+        options = web.get("/options.json")
+        assert "comment" in options["web_columns"]["value"]
+        assert options["listen_port"]["value"] == proxy.port  # the footer's port
+        for flow in web.flows():
+            text = web.get(f"/flows/{flow['id']}/request/content/auto.json")["text"]
+            assert all(line.strip() for line in text.splitlines()), text
+            assert max(len(line) for line in text.splitlines()) <= 80, text

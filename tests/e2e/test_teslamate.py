@@ -13,6 +13,7 @@ import pytest
 
 from support.fake_teslamate import TeslaMateMirror
 from support.mitm import Mitmdump
+from support.slow_link import SlowLink
 from support.tesla_sim import Simulator, until
 from support.teslamate_db import access_token
 from support.wallbox_client import FACTOR, Wallbox, wallbox_options
@@ -118,6 +119,40 @@ def test_healthy_false_and_silence_each_fall_back_and_recover(wallbox, sim, tesl
     assert log.count("falling back to Tesla API reads") == 2
     assert "falling back to Tesla API reads: TeslaMate reports healthy=false" in log
     assert "while charging (limit 60 s)" in log
+
+
+def test_a_restart_with_retained_healthy_telemetry_reads_nothing(
+    tmp_path, confdir, sim, broker, namespace, teslamate
+):
+    until(lambda: teslamate.bursts > 0, 10, what="TeslaMate's retained values")
+    slow = SlowLink(broker.url.host, broker.url.port, 0.1)  # the car list comes first
+    telemetry = telemetry_options(broker, namespace) | {"teslamate_mqtt_url": f"mqtt://{slow.url}"}
+    options = wallbox_options(sim.url, **telemetry)
+    try:
+        with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening") as proxy:
+            wallbox = Wallbox(proxy).ready()
+            for _ in range(2):  # the first start, and a restart
+                wait_source(wallbox, "teslamate")
+                time.sleep(3)  # 60 simulated seconds: a look at an idle car would have come
+                calls = sim.calls()["by_endpoint"]
+                assert calls.get("vehicle_data", 0) == 0 and calls.get("summary", 0) == 0, calls
+                proxy.restart()
+                wallbox.ready()
+    finally:
+        slow.close()
+
+
+def test_healthy_false_brings_the_apis_values_within_seconds(wallbox, sim, teslamate):
+    wait_source(wallbox, "teslamate")
+    assert wallbox.get("/tlwb/1/control?1&wait=120")[0] == 200
+    teslamate.silent.set()
+    time.sleep(0.5)  # its last burst is out
+    sim.patch({"soc": 61})  # what only the Tesla API will tell now
+    teslamate.say("healthy", "false")
+    started = time.monotonic()
+    body = until(lambda: (s := wallbox.status())["soc"] == 61 and s, 30, what="the API's SoC")
+    assert body["telemetry"]["source"] == "tesla_api"
+    assert time.monotonic() - started < 30 / FACTOR + 2  # 30 simulated seconds, and then some
 
 
 def test_a_sleeping_car_stays_on_teslamate_through_the_silence(wallbox, sim, teslamate):

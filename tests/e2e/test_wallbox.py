@@ -26,13 +26,23 @@ def sim(tmp_path):
         yield simulator
 
 
-@pytest.fixture
-def wallbox(tmp_path, confdir, sim):
+def running(tmp_path, confdir, sim, **options):
     proxy = Mitmdump(
-        tmp_path, confdir, wallbox_options(sim.url), ready_marker="wallbox API listening at"
+        tmp_path, confdir, wallbox_options(sim.url, **options), ready_marker="wallbox API listening"
     )
     with proxy:
         yield Wallbox(proxy).ready()
+
+
+@pytest.fixture
+def wallbox(tmp_path, confdir, sim):
+    yield from running(tmp_path, confdir, sim)
+
+
+@pytest.fixture
+def wallbox_anywhere(tmp_path, confdir, sim):
+    """Controls the car wherever it is (wallbox_control_everywhere)."""
+    yield from running(tmp_path, confdir, sim, wallbox_control_everywhere=True)
 
 
 def test_a_sleeping_car_is_woken_and_starts_charging(wallbox, sim):
@@ -88,7 +98,8 @@ def test_set_soc_40_stops_charging_at_40_and_the_car_keeps_50(wallbox, sim):
     assert (body["targetsoc"], body["limitsoc"], body["enabled"]) == (40, 50, True)
 
 
-def test_every_status_appears_in_its_situation(wallbox, sim):
+def test_every_status_appears_in_its_situation(wallbox_anywhere, sim):
+    wallbox = wallbox_anywhere  # elsewhere is "plugged in" (1), not "no car here" (0)
     wallbox.get("/command/1/wake_up?wait=120")
     assert wallbox.wait_status(2)["at_pv_location"]  # plugged in at home
     sim.patch({"latitude": 48.2})
@@ -221,3 +232,27 @@ def test_other_hosts_need_the_secret(tmp_path, confdir, sim):
         good = {"Authorization": f"Bearer {secret}"}
         until(lambda: wallbox.get("/tlwb/1/status", good)[0] == 200, 30)
         assert wallbox.get("/openapi.json")[0] == 200  # the description is public
+
+
+SUPERCHARGER = {"latitude": 50.1, "longitude": 8.6, "fast_charger": "Tesla", "dc_kw": 50.0}
+
+
+def test_a_car_dc_charging_away_from_home_gets_no_command(wallbox, sim):
+    sim.patch({"state": "online", "charging": True, **SUPERCHARGER})
+    body = until(lambda: (s := wallbox.status())["status_text"].startswith("no car") and s, 30)
+    assert (body["status"], body["evcc_status"], body["connected"]) == (0, "A", False)
+    assert "DC fast charging (Tesla)" in body["status_text"]
+    for path in ("/tlwb/1/control?0", "/tlwb/1/set_amps?8", "/command/1/charge_stop"):
+        code, answer = wallbox.get(path)
+        assert code == 409 and "no car at this charge point" in answer["error"], answer
+    time.sleep(2)  # 40 simulated seconds: nothing goes out later either
+    assert sim.car()["commands"] == [] and sim.car()["charging"]
+    assert "no car at this charge point" in wallbox.proxy.log
+
+
+def test_the_option_restores_control_everywhere(wallbox_anywhere, sim):
+    sim.patch({"state": "online", "charging": True, **SUPERCHARGER})
+    until(lambda: wallbox_anywhere.status()["status"] == 3, 30, what="charging, controlled")
+    code, body = wallbox_anywhere.get("/tlwb/1/control?0&wait=120")
+    assert code == 200 and not sim.car()["charging"], body
+    assert [c[1] for c in sim.car()["commands"]] == ["charge_stop"]

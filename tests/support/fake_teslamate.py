@@ -132,6 +132,13 @@ class TeslaMateMirror:
             self.published.add(topic)
             self._client.publish(topic, payload, qos=1, retain=True)
 
+    def say(self, name: str, payload: str, retain: bool = False) -> None:
+        """Publish one topic now, as TeslaMate would (healthy is not retained)."""
+        topic = self.prefix + name
+        if retain:
+            self.published.add(topic)
+        self._client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             if self.silent.is_set():

@@ -61,6 +61,16 @@ STATUS_SCHEMA: dict[str, Any] = {
         "charging_state": _nullable("string", description="the car's charging_state"),
         "car_state": {"type": "string", "description": "online, asleep, offline or unknown"},
         "at_pv_location": {"type": "boolean"},
+        "at_charge_point": _nullable(
+            "boolean",
+            description="at this charge point; false: elsewhere or on a DC fast charger (then "
+            "status 0, commands 409); null: the position is not known yet",
+        ),
+        "whereabouts": {"type": "string", "description": "why at_charge_point is what it is"},
+        "connected": {
+            "type": "boolean",
+            "description": "plugged in at this charge point (what openWB and Home Assistant show)",
+        },
         "evcc_status": {"type": "string", "enum": ["A", "B", "C"]},
         "enabled": {"type": "boolean", "description": "evcc's enabled: the last charging wish"},
         "intent": {
@@ -166,7 +176,11 @@ COMMAND_ANSWERS = {
     "202": _json("Status", "with wait: the action is still under way"),
     "400": _json("Error", "a value out of range or not a number"),
     **COMMON_ERRORS,
-    "409": _json("Error", "with wait: the car refused (e.g. not plugged in)"),
+    "409": _json(
+        "Error",
+        "no car at this charge point (elsewhere, or DC fast charging), or a stop while its "
+        "position is unknown: nothing was sent; with wait: the car refused (not plugged in)",
+    ),
     "502": _json("Error", "with wait: the car accepted but did not act"),
 }
 

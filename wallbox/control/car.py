@@ -18,8 +18,8 @@ from wallbox.clock import Clock, wait_event
 from wallbox.control.car_status import car_at_pv_location, status_json, wallbox_status
 from wallbox.control.intent import Intent, IntentError, check_amps, check_soc
 from wallbox.control.knowledge import CarKnowledge
-from wallbox.control.outcomes import InvalidValue, Outcome, Result
-from wallbox.control.planner import Goal
+from wallbox.control.outcomes import InvalidValue, NotAtChargePoint, Outcome, Result
+from wallbox.control.planner import Goal, goal_command, is_current
 from wallbox.control.ports import NO_FEED, IntentStorage, StateFeed
 from wallbox.control.settings import WAIT_MAX_S, Settings
 from wallbox.control.status import WallboxStatus
@@ -121,6 +121,7 @@ class CarController:
         opened: set[Goal] = set()
         new = self.intent.merged(charging, amps, target_soc)
         now = self.clock.now()
+        self._refuse_elsewhere(new, charging is not None, amps is not None, target_soc, now)
         for goal, asked, changed in (
             (Goal.CHARGING, charging is not None, new.charging != self.intent.charging),
             (Goal.AMPS, amps is not None, new.amps != self.intent.amps),
@@ -147,6 +148,23 @@ class CarController:
             {g: self.outcomes[g] for g in opened if g in self.outcomes and g not in self.goals},
             still_open=any(g in self.goals for g in opened),
         )
+
+    def _refuse_elsewhere(
+        self, new: Intent, charging: bool, amps: bool, target_soc: int | None, now: float
+    ) -> None:
+        """A wish for a car that current data shows elsewhere is refused at once; with
+        older data the worker reads first and the goal fails then (the planner's rule)."""
+        if not is_current(self.car, now, self.settings.policy):
+            return
+        point = self.settings.charge_point
+        for goal, asked in (
+            (Goal.CHARGING, charging),
+            (Goal.AMPS, amps),
+            (Goal.LIMIT, target_soc is not None),
+        ):
+            why = point.refusal(self.car, goal_command(goal, new)) if asked else None
+            if why is not None:
+                raise NotAtChargePoint(why)
 
     def observe(self, snapshot: ChargeState) -> None:
         """A reading from elsewhere (TeslaMate telemetry): take it and re-plan."""
@@ -175,7 +193,11 @@ class CarController:
 
     def wallbox_status(self) -> WallboxStatus:
         return wallbox_status(
-            self.car, self.intent, self.knowledge.charged_this_session, self.at_pv_location()
+            self.car,
+            self.intent,
+            self.knowledge.charged_this_session,
+            self.at_pv_location(),
+            self.settings.charge_point.where(self.car),
         )
 
     def status(self) -> dict[str, Any]:
@@ -190,6 +212,7 @@ class CarController:
             held=self.held,
             status=self.wallbox_status(),
             at_pv=self.at_pv_location(),
+            where=self.settings.charge_point.where(self.car),
             next_try_at=self.next_try_at,
             last_error=self.last_error,
             last_error_at=self.last_error_at,

@@ -4,6 +4,7 @@ knows: pure, so the HTTP API, MQTT and openWB all show the same thing."""
 from collections.abc import Mapping
 from typing import Any
 
+from wallbox.control.charge_point import Whereabouts
 from wallbox.control.geo import PvLocation, at_pv_location
 from wallbox.control.intent import Intent
 from wallbox.control.planner import Goal
@@ -38,7 +39,11 @@ def car_at_pv_location(
 
 
 def wallbox_status(
-    car: ChargeState | None, intent: Intent, charged_this_session: bool, at_pv: bool
+    car: ChargeState | None,
+    intent: Intent,
+    charged_this_session: bool,
+    at_pv: bool,
+    where: Whereabouts,
 ) -> WallboxStatus:
     if car is None or not car.has_charge_data:
         return WallboxStatus.NOT_READY
@@ -50,8 +55,18 @@ def wallbox_status(
             charged_this_session=charged_this_session,
             stop_wanted=intent.charging is False,
             at_pv_location=at_pv,
+            at_charge_point=where.here is not False,
         )
     )
+
+
+def status_text(status: WallboxStatus, car: ChargeState | None, where: Whereabouts) -> str:
+    """The status in words, and why when the car is not (known to be) here."""
+    if where.here is False:
+        return f"no car at this charge point: {where.reason}"
+    if where.here is None and car is not None and car.plugged_in:
+        return f"{status.text} ({where.reason}: a stop waits for it)"
+    return status.text
 
 
 def status_json(
@@ -64,6 +79,7 @@ def status_json(
     held: Mapping[Goal, str],
     status: WallboxStatus,
     at_pv: bool,
+    where: Whereabouts,
     next_try_at: float,
     last_error: str | None,
     last_error_at: float | None,
@@ -94,7 +110,7 @@ def status_json(
         "vin": vehicle.vin,
         "name": vehicle.name,
         "status": int(status),
-        "status_text": status.text,
+        "status_text": status_text(status, known, where),
         "soc": car.battery_level,
         "targetsoc": target_soc,
         "targetamp": target_amps,
@@ -110,6 +126,9 @@ def status_json(
         "charging_state": car.charging_state,
         "car_state": car.car_state if known else UNKNOWN,
         "at_pv_location": at_pv,
+        "at_charge_point": where.here,
+        "whereabouts": where.reason,
+        "connected": bool(car.plugged_in) and where.here is not False,
         "evcc_status": evcc_status(status),
         "enabled": evcc_enabled(intent.charging, car.charging),
         "intent": {"charging": intent.charging, "amps": intent.amps, "soc": intent.target_soc},

@@ -10,6 +10,7 @@ cable stays in. No I/O here: the worker does the reading and hands the results i
 
 from dataclasses import replace
 
+from wallbox.control.soc_guard import SessionStart, kwh_per_percent, session_start
 from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, ChargeState
 
 
@@ -19,6 +20,7 @@ class CarKnowledge:
         if listed_state in (ONLINE, ASLEEP, OFFLINE):
             self.car = ChargeState(read_at=now, car_state=listed_state, source="summary")
         self.charged_this_session = False  # seen charging since the cable went in
+        self.session: SessionStart | None = None  # where this session's charging began
         # When the API last told the charge data / the sleep state: telemetry older
         # than that does not overwrite it.
         self.api_data_at: float | None = None
@@ -35,11 +37,17 @@ class CarKnowledge:
             self.note_state(snapshot.car_state, now)
             return snapshot
         self.car = snapshot
+        self.session = session_start(self.session, snapshot)
         if snapshot.plugged_in is False:
             self.charged_this_session = False
         elif snapshot.charging:
             self.charged_this_session = True
         return snapshot
+
+    @property
+    def kwh_per_percent(self) -> float | None:
+        """What one percent of SoC has taken this session, when it has moved."""
+        return kwh_per_percent(self.session, self.car) if self.car is not None else None
 
     def read_from_api(self, snapshot: ChargeState, now: float) -> ChargeState | None:
         taken = self.take(snapshot, now)

@@ -29,6 +29,12 @@ class NotReady(CarError):
     status = 503
 
 
+class NotAtChargePoint(CarError):
+    """The car is not at this charge point (charge_point.py): nothing is sent."""
+
+    status = 409
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     ok: bool

@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from wallbox.control.charge_point import ANYWHERE, ChargePoint
 from wallbox.control.intent import LOW_AMPS, Intent
+from wallbox.control.soc_guard import guard_read_in
 from wallbox.control.status import limit_reached
 from wallbox.vehicle.backend import Command
 from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, ChargeState
@@ -93,6 +95,7 @@ def plan(
     car: ChargeState | None,
     now: float,
     policy: PollPolicy = PollPolicy(),
+    charge_point: ChargePoint = ANYWHERE,
 ) -> Plan:
     open_goals = set(goals)
     p = Plan()
@@ -104,11 +107,22 @@ def plan(
     amps_steps: list[Step] = []
     start: Step | None = None
 
+    # Nothing goes to a car that is not at this charge point (charge_point.py);
+    # an old reading is not trusted to say so: read first (a read never wakes).
+    for goal in sorted(open_goals - {Goal.WAKE}):
+        why = charge_point.refusal(car, goal_command(goal, intent))
+        if why is not None and current:
+            p.failed[goal] = why
+            open_goals.discard(goal)
+        elif why is not None:
+            p.read_first = True
+
     # The SoC guard: a target below 50 % is this controller's job, not the car's.
     guard = intent.guard_soc
     if (
         guard is not None
         and current
+        and charge_point.refusal(car, Command.CHARGE_STOP) is None
         and car is not None
         and car.charging
         and car.battery_level is not None
@@ -199,6 +213,17 @@ def plan(
     return p
 
 
+def goal_command(goal: Goal, intent: Intent) -> Command | None:
+    """The command a goal would send; None for a wake-up or when nothing is asked."""
+    if goal is Goal.CHARGING and intent.charging is not None:
+        return Command.CHARGE_START if intent.charging else Command.CHARGE_STOP
+    if goal is Goal.AMPS and intent.amps is not None:
+        return Command.SET_CHARGING_AMPS
+    if goal is Goal.LIMIT and intent.car_limit is not None:
+        return Command.SET_CHARGE_LIMIT
+    return None
+
+
 def _full(car: ChargeState, guard: int | None, new_limit: int | None) -> bool:
     if new_limit is not None:  # the limit is about to change: judge by the new one
         soc = car.battery_level
@@ -206,24 +231,19 @@ def _full(car: ChargeState, guard: int | None, new_limit: int | None) -> bool:
     return limit_reached(car, guard)
 
 
-def time_to_soc_s(car: ChargeState, target: int) -> float | None:
-    """Seconds until the SoC reaches `target`, from the car's own time to its limit."""
-    soc, limit, hours = car.battery_level, car.charge_limit_soc, car.time_to_full_charge
-    if soc is None or limit is None or hours is None or hours <= 0 or limit <= soc:
-        return None
-    if target <= soc:
-        return 0.0
-    return hours * 3600.0 * min(1.0, (target - soc) / (limit - soc))
-
-
 def next_read_in(
-    car: ChargeState | None, intent: Intent, now: float, policy: PollPolicy = PollPolicy()
+    car: ChargeState | None,
+    intent: Intent,
+    now: float,
+    policy: PollPolicy = PollPolicy(),
+    kwh_per_percent: float | None = None,
 ) -> float:
     """Seconds until the car should be looked at again, with no goal open.
 
-    Nothing known yet: now. Charging: every `charging_s`, sooner as a target
-    below 50 % nears (never closer than `min_s`). Anything else (plugged in and
-    idle, unplugged, asleep): every `idle_s`; a sleeping car is only asked
+    Nothing known yet: now. Charging: every `charging_s`, and near a target
+    below 50 % when soc_guard says (never closer than `min_s`; `kwh_per_percent`:
+    what the session has shown one percent to take). Anything else (plugged in
+    and idle, unplugged, asleep): every `idle_s`; a sleeping car is only asked
     whether it still sleeps, which never wakes it.
     """
     if car is None:
@@ -233,11 +253,7 @@ def next_read_in(
     interval = policy.interval(car)
     guard = intent.guard_soc
     if car.charging and guard is not None:
-        eta = time_to_soc_s(car, guard)
-        if eta is not None:
-            interval = min(interval, max(policy.min_s, eta * 0.8))
-        else:
-            interval = min(interval, max(policy.min_s, 60.0))
+        interval = min(interval, guard_read_in(car, guard, kwh_per_percent, policy.min_s))
     return max(0.0, interval - car.age(now))
 
 

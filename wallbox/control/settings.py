@@ -4,6 +4,7 @@ tests and `make demo` shorten them."""
 
 from dataclasses import dataclass, field
 
+from wallbox.control.charge_point import ChargePoint
 from wallbox.control.geo import PvLocation
 from wallbox.control.planner import PollPolicy
 
@@ -26,3 +27,10 @@ class Settings:
     resume_within_s: float = 600.0  # stored open goals younger than this resume after a restart
     # telemetry: how long its reports may take to show a command's effect before it is re-sent
     feed_confirm_s: float = 60.0
+    # at start, how long to wait for retained telemetry before the first API read
+    feed_start_wait_s: float = 5.0
+    control_everywhere: bool = False  # wallbox_control_everywhere: no charge-point guard
+
+    @property
+    def charge_point(self) -> ChargePoint:
+        return ChargePoint(self.pv_locations, self.pv_geofences, self.control_everywhere)

@@ -2,7 +2,8 @@
 
 Status (shared/seeds/001, the "tlwb" proposal), first matching rule wins:
 
-  0 not ready      the car is not plugged in, or nobody knows yet whether it is
+  0 not ready      the car is not plugged in, or nobody knows yet whether it is,
+                   or it is not at this charge point (charge_point.py)
   3 charging       charging_state is Charging or Starting
   4 stopped        not charging and the limit is reached: the car says Complete,
                    or the SoC is at or above the car's limit or below-50 target
@@ -52,10 +53,11 @@ class StatusFacts:
     charged_this_session: bool  # seen charging since the cable went in
     stop_wanted: bool  # the caller's current wish is "not charging"
     at_pv_location: bool
+    at_charge_point: bool = True  # False: away or on a DC charger, and guarded
 
 
 def derive_status(f: StatusFacts) -> WallboxStatus:
-    if f.plugged_in is not True:
+    if f.plugged_in is not True or not f.at_charge_point:
         return WallboxStatus.NOT_READY
     if f.charging:
         return WallboxStatus.CHARGING

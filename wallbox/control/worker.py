@@ -24,6 +24,7 @@ from wallbox.clock import wait_event
 from wallbox.control.car import CarController
 from wallbox.control.outcomes import Outcome
 from wallbox.control.planner import FAILED, MET, Step, next_read_in, plan, refusal_verdict
+from wallbox.control.telemetry import await_telemetry, confirmed_by_feed
 from wallbox.control.waking import ensure_awake
 from wallbox.supervisor import Crash, Supervised
 from wallbox.vehicle.backend import (
@@ -34,7 +35,7 @@ from wallbox.vehicle.backend import (
     RateLimited,
     Unauthorized,
 )
-from wallbox.vehicle.charge_state import ASLEEP, ONLINE, UNKNOWN
+from wallbox.vehicle.charge_state import ASLEEP, ONLINE, UNKNOWN, ChargeState
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class CarWorker:
         self.attempts = 0  # transient failures in a row
         self.look_failures = 0  # failed looks in a row
         self.next_look_at = 0.0
+        self._fed_last = False  # the feed was usable at the last step
+        self._fell_back = False  # ... and is not any more: read the car at once
         self._supervised = Supervised(
             f"car {car.number} worker",
             self._run,
@@ -61,6 +64,7 @@ class CarWorker:
         self._supervised.stop()
 
     async def _run(self) -> None:
+        await await_telemetry(self.car)
         while True:
             await self._step()
 
@@ -74,7 +78,7 @@ class CarWorker:
         car.wakeup.clear()
         now = clock.now()
         self._adopt_feed(now)
-        p = plan(car.intent, car.goals, car.car, now, settings.policy)
+        p = plan(car.intent, car.goals, car.car, now, settings.policy, settings.charge_point)
         for goal, how in p.met.items():
             car.settle(goal, Outcome(True, how))
         for goal, why in p.failed.items():
@@ -85,9 +89,12 @@ class CarWorker:
             await car.save()
             car.changed()
         if not steps and not p.read_first:
-            delay = max(
-                next_read_in(car.car, car.intent, now, settings.policy), self.next_look_at - now
+            read_in = next_read_in(
+                car.car, car.intent, now, settings.policy, car.knowledge.kwh_per_percent
             )
+            delay = max(read_in, self.next_look_at - now)
+            if self._fell_back:  # TeslaMate's values no longer stand: the API's, at once
+                delay = 0.0
             if delay > 0 and await wait_event(clock, car.wakeup, delay):
                 return
             await self._look()
@@ -106,7 +113,7 @@ class CarWorker:
                 await self._send(step)
             sent_at = clock.now()
             await clock.sleep(settings.confirm_delay_s)
-            if not await self._confirmed_by_feed(steps, sent_at):
+            if not await confirmed_by_feed(self.car, steps, sent_at):
                 await self._read(use_feed=False)
             self._succeeded(started)
         except BackendError as e:
@@ -178,43 +185,15 @@ class CarWorker:
         value = "" if step.value is None else f" {step.value}"
         logger.info("car %d: sent %s%s", car.number, step.command.value, value)
 
-    async def _confirmed_by_feed(self, steps: list[Step], sent_at: float) -> bool:
-        """With fresh telemetry, confirm the sent commands by its reports, not by a read.
-
-        True once the telemetry reported after the commands and the plan no
-        longer asks for them. False, and one API read confirms instead, when it
-        is not (or no longer) usable, or has not shown the commands within
-        `feed_confirm_s` (TeslaMate may be slow to poll, or suspended). The feed
-        itself falls back when it reports nothing at all for a while after a
-        command.
-        """
-        car = self.car
-        if car.feed is None:
-            return False
-        sent = {step.command for step in steps}
-        while True:
-            now = car.clock.now()
-            fed = car.feed.fresh(car.vehicle.vin, now)
-            if fed is None:
-                return False
-            if fed.reported_at is not None and fed.reported_at >= sent_at:
-                car.take(fed)
-                p = plan(car.intent, car.goals, car.car, now, car.settings.policy)
-                if not ({s.command for s in p.steps} & sent):
-                    return True
-            if now - sent_at >= car.settings.feed_confirm_s:
-                return False
-            car.fed.clear()
-            await wait_event(car.clock, car.fed, 1.0)  # the feed's rules are time-based
-
     async def _read(self, use_feed: bool = True) -> None:
         """Read the charge state; a sleeping car answers 408 and is not woken."""
         car = self.car
         now = car.clock.now()
-        fed = car.feed.fresh(car.vehicle.vin, now) if car.feed and use_feed else None
+        fed = self._fresh(now) if use_feed else None
         if fed is not None:
             car.take(fed)
             return
+        self._fell_back = self._fed_last = False  # the API speaks now
         try:
             snapshot = await car.backend.charge_state(car.vehicle, now)
         except Asleep:
@@ -226,11 +205,12 @@ class CarWorker:
         """The idle check: ask a sleeping (or never seen) car only whether it still sleeps."""
         car = self.car
         started = car.clock.now()
-        fed = car.feed.fresh(car.vehicle.vin, started) if car.feed else None
+        fed = self._fresh(started)
         if fed is not None:  # healthy telemetry: no API call at all
             car.take(fed)
             car.changed()
             return
+        self._fell_back = self._fed_last = False  # the API speaks now
         try:
             if car.car is None or car.car.car_state != ONLINE:
                 state = await car.backend.summary(car.vehicle)
@@ -254,11 +234,21 @@ class CarWorker:
         finally:
             car.changed()
 
+    def _fresh(self, now: float) -> ChargeState | None:
+        """The feed's snapshot, if usable; notes when it stops being (then the API is
+        read at once, so the status never shows TeslaMate's values under the API's name)."""
+        car = self.car
+        fed = car.feed.fresh(car.vehicle.vin, now) if car.feed else None
+        if fed is None and self._fed_last:
+            self._fell_back = True
+        self._fed_last = fed is not None
+        return fed
+
     def _adopt_feed(self, now: float) -> None:
         car = self.car
-        if car.feed is not None and (fed := car.feed.fresh(car.vehicle.vin, now)) is not None:
-            if car.car is None or fed.read_at > car.car.read_at:
-                car.take(fed)
+        fed = self._fresh(now)
+        if fed is not None and (car.car is None or fed.read_at > car.car.read_at):
+            car.take(fed)
 
     def _succeeded(self, started: float) -> None:
         """A round went through: the backoff starts over, and older errors are history."""

@@ -177,7 +177,7 @@ class Discovery:
             "binary_sensor",
             "plugged_in",
             "Plugged in",
-            state_topic=f"{base}/plugged_in",
+            state_topic=f"{base}/connected",  # here: a car plugged in elsewhere is not
             payload_on="true",
             payload_off="false",
             device_class="plug",

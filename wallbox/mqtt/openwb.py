@@ -75,7 +75,8 @@ def chargepoint_messages(
     amps = status.get("amps") or 0
     volts = status.get("volts") or 0
     phases = status.get("phases") or 1
-    charging = status.get("charging_state") == "Charging"
+    here = status.get("at_charge_point") is not False  # a car elsewhere is not plugged in here
+    charging = status.get("charging_state") == "Charging" and here
     currents = [float(amps) if i < phases and charging else 0.0 for i in range(3)]
     voltages = [float(volts) if i < phases else 0.0 for i in range(3)]
     state = {
@@ -84,7 +85,7 @@ def chargepoint_messages(
         "exported": 0,
         "currents": currents,
         "voltages": voltages,
-        "plug_state": bool(status.get("plugged_in")),
+        "plug_state": bool(status.get("plugged_in")) and here,
         "charge_state": charging,
         "phases_in_use": phases,
     }
@@ -97,30 +98,37 @@ def chargepoint_messages(
 
 @dataclass(slots=True)
 class ImportedMeter:
-    """A charge counter in Wh that only grows, from the car's `energy` (kWh added
-    in the current session, which starts again at 0 with the next session).
-    `total_wh` is the sessions before this one; kept across restarts."""
+    """A charge counter in Wh that only grows, from the car's `energy` (kWh added in
+    the current session, which starts again at 0 with the next session). Only
+    energy added at this charge point counts: a session at a Supercharger is not
+    this charge point's. Kept across restarts (`to_json`)."""
 
-    total_wh: float = 0.0
-    session_kwh: float = 0.0
+    wh: float = 0.0  # counted so far
+    last_kwh: float = 0.0  # the car's session energy when last seen
 
-    def update(self, energy_kwh: float | None) -> float:
+    def update(self, energy_kwh: float | None, here: bool = True) -> float:
         if energy_kwh is not None and math.isfinite(energy_kwh) and energy_kwh >= 0:
-            if energy_kwh < self.session_kwh:  # a new session began
-                self.total_wh += self.session_kwh * 1000
-            self.session_kwh = energy_kwh
+            # less than before: a new session began, and all of it is new
+            gained = energy_kwh - self.last_kwh if energy_kwh >= self.last_kwh else energy_kwh
+            if here:
+                self.wh += gained * 1000
+            self.last_kwh = energy_kwh
         return self.reading
 
     @property
     def reading(self) -> float:
-        return self.total_wh + self.session_kwh * 1000
+        return self.wh
 
     def to_json(self) -> dict[str, float]:
-        return {"total_wh": self.total_wh, "session_kwh": self.session_kwh}
+        return {"wh": self.wh, "last_kwh": self.last_kwh}
 
     @classmethod
     def from_json(cls, data: Any) -> "ImportedMeter":
         try:
-            return cls(float(data["total_wh"]), float(data["session_kwh"]))
+            if "wh" in data:
+                return cls(float(data["wh"]), float(data["last_kwh"]))
+            # before 2026-12: the sessions before this one, and this one's energy
+            total, session = float(data["total_wh"]), float(data["session_kwh"])
+            return cls(total + session * 1000, session)
         except (KeyError, TypeError, ValueError):
             return cls()

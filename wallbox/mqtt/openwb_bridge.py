@@ -70,7 +70,8 @@ class OpenWbBridge:
         car = int(status["car"])
         meter = self.meters.setdefault(car, ImportedMeter())
         before = meter.reading
-        imported = meter.update(status.get("energy"))
+        here = status.get("at_charge_point") is not False
+        imported = meter.update(status.get("energy"), here)
         if imported != before:
             self._save_soon()
         for point, point_car in self.points.items():

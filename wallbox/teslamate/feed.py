@@ -210,17 +210,17 @@ class TeslaMateFeed:
             logger.info("%s: TeslaMate not usable yet (%s): reading the Tesla API", who, why)
         else:  # the line to look for when TeslaMate stops delivering
             logger.warning("%s: falling back to Tesla API reads: %s", who, why)
+            # Whoever noticed first (a message, the watch, a status request), the car's
+            # worker must hear of it now: TeslaMate's values no longer stand.
+            for car in self._controller.cars if self._controller else ():
+                if car.vehicle.vin == vin:
+                    car.poke()
 
     def _offer(self, car: FedCar) -> None:
-        """Hand the car the newest values if they are usable; tell it when they stop being."""
-        vin = car.vehicle.vin
-        before = self._switches.get(vin)
-        was_fresh = before is not None and before.verdict.fresh
-        fed = self.fresh(vin, self.clock.now())
+        """Hand the car the newest values if they are usable (a fall-back pokes it: _note)."""
+        fed = self.fresh(car.vehicle.vin, self.clock.now())
         if fed is not None:
             car.observe(fed)
-        elif was_fresh:
-            car.poke()  # just fell back: the worker decides whether it needs an API read
 
     def _review(self) -> None:
         controller = self._controller
@@ -232,8 +232,6 @@ class TeslaMateFeed:
             verdict, _ = self._judge(car.vehicle.vin, self.clock.now())
             if verdict.fresh and not was_fresh:
                 self._offer(car)
-            elif was_fresh and not verdict.fresh:
-                car.poke()
 
     async def _watch(self) -> None:
         """Judge every car now and then, so silence is noticed without a message."""

@@ -35,6 +35,7 @@ TOPIC_NAMES = (
     "charge_energy_added",
     "charge_limit_soc",
     "charger_actual_current",
+    "charger_phases",
     "charger_power",
     "charger_voltage",
     "charge_current_request",
@@ -164,6 +165,15 @@ def is_charging(values: Mapping[str, str]) -> bool:
     )
 
 
+def dc_fast_charging(values: Mapping[str, str]) -> bool | None:
+    """TeslaMate has no fast-charger topic, but on DC the car reports no phases
+    (TeslaMate's "") while it draws power, which it never does on AC."""
+    if "charger_phases" not in values or not is_charging(values):
+        return None
+    power = _number(values, "charger_power")
+    return _text(values, "charger_phases") is None and power is not None and power > 0
+
+
 def snapshot(values: Mapping[str, str], read_at: float, reported_at: float | None) -> ChargeState:
     """A `ChargeState` from TeslaMate's newest values; unknown or malformed ones are None.
 
@@ -189,6 +199,7 @@ def snapshot(values: Mapping[str, str], read_at: float, reported_at: float | Non
         charger_power=_number(values, "charger_power"),
         charge_energy_added=_number(values, "charge_energy_added"),
         time_to_full_charge=_number(values, "time_to_full_charge"),
+        fast_charger_present=dc_fast_charging(values),
         latitude=latitude,
         longitude=longitude,
         geofence=_text(values, "geofence"),

@@ -37,6 +37,8 @@ class ChargeState:
     charger_power: float | None = None  # kW, as the API reports it (whole kW)
     charge_energy_added: float | None = None  # kWh this session
     time_to_full_charge: float | None = None  # hours to the car's limit
+    fast_charger_present: bool | None = None  # a DC fast charger (Supercharger, CCS) is connected
+    fast_charger_type: str | None = None  # Tesla, CCS, ... as the car names it
     latitude: float | None = None
     longitude: float | None = None
     geofence: str | None = None  # TeslaMate's geofence name, when it supplies one
@@ -101,6 +103,17 @@ def _float(value: Any) -> float | None:
     return None
 
 
+def _bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def fast_charger_type(value: Any) -> str | None:
+    """The car's name for a DC charger; it says `<invalid>` (or nothing) for none."""
+    if isinstance(value, str) and value.strip() and not value.startswith("<"):
+        return value.strip()
+    return None
+
+
 def plugged_in_from(charge: Mapping[str, Any]) -> bool | None:
     """The car's charge port has a cable when charging_state is anything but
     Disconnected (`charge_port_latch` alone is unreliable on some models)."""
@@ -140,6 +153,8 @@ def from_vehicle_data(data: Mapping[str, Any], read_at: float) -> ChargeState:
         charger_power=_float(charge.get("charger_power")),
         charge_energy_added=_float(charge.get("charge_energy_added")),
         time_to_full_charge=_float(charge.get("time_to_full_charge")),
+        fast_charger_present=_bool(charge.get("fast_charger_present")),
+        fast_charger_type=fast_charger_type(charge.get("fast_charger_type")),
         latitude=_float(drive.get("latitude")),
         longitude=_float(drive.get("longitude")),
     )

@@ -220,7 +220,9 @@ async def test_accepted_but_not_acting_is_reported_after_a_few_sends(rig):
 
 
 async def test_statuses_follow_the_car(rig):
-    settings = replace(Settings(), pv_locations=(PvLocation(*HOME, 100),))
+    # control everywhere: 1 km from home the car is "plugged in" (1) and commands reach it;
+    # without that option it is no car at this charge point (test_charge_point_guard.py)
+    settings = replace(Settings(), pv_locations=(PvLocation(*HOME, 100),), control_everywhere=True)
     rig.controller.settings = rig.car.settings = settings
     clock, car, fleet, vin = rig.clock, rig.car, rig.fleet, rig.sim.vin
 

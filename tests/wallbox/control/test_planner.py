@@ -13,8 +13,8 @@ from wallbox.control.planner import (
     next_read_in,
     plan,
     refusal_verdict,
-    time_to_soc_s,
 )
+from wallbox.control.soc_guard import LATENCY_S, SAFETY
 from wallbox.vehicle.backend import Command
 from wallbox.vehicle.charge_state import ChargeState
 
@@ -237,13 +237,6 @@ def test_refusals(command, reason, verdict):
     assert refusal_verdict(command, reason)[0] == verdict
 
 
-def test_time_to_soc():
-    charging = car(battery_level=40, charge_limit_soc=80, time_to_full_charge=4.0, **CHARGING)
-    assert time_to_soc_s(charging, 45) == pytest.approx(1800)  # 5 of 40 % in 4 h
-    assert time_to_soc_s(charging, 40) == 0
-    assert time_to_soc_s(car(time_to_full_charge=0.0), 45) is None
-
-
 @pytest.mark.parametrize(
     "state, intent, expected",
     [
@@ -262,8 +255,8 @@ def test_time_to_soc():
         (
             car(battery_level=44, charge_limit_soc=50, time_to_full_charge=0.15, **CHARGING),
             Intent(target_soc=45),
-            72,
-        ),  # 1 of 6 % in 9 min = 90 s, read at 80 % of it
+            1 / (6 / 540 * SAFETY) - LATENCY_S,
+        ),  # 1 of 6 % in 9 min: 90 s at the car's rate, read before the fastest could pass it
         (
             car(battery_level=44, charge_limit_soc=50, time_to_full_charge=0.05, **CHARGING),
             Intent(target_soc=45),

@@ -216,3 +216,23 @@ def test_the_imported_counter_never_runs_backwards():
     again = ImportedMeter.from_json(json.loads(json.dumps(meter.to_json())))
     assert again.update(0.2) == 3700  # after a restart, a new session adds on top
     assert ImportedMeter.from_json({"bad": 1}).reading == 0
+
+
+def test_a_car_elsewhere_is_not_plugged_in_at_the_openwb_charge_point():
+    away = STATUS | {"at_charge_point": False, "status": 0, "power": 120000}
+    get = {
+        t.removeprefix("openWB/mqtt/chargepoint/3/get/"): json.loads(p)
+        for t, p in chargepoint_messages(3, away, 500.0).items()
+    }
+    assert get["plug_state"] is False and get["charge_state"] is False
+    assert get["power"] == 0.0 and get["currents"] == [0.0, 0.0, 0.0]
+
+
+def test_energy_added_elsewhere_does_not_count_at_this_charge_point():
+    meter = ImportedMeter()
+    assert meter.update(2.0) == 2000  # at home
+    assert meter.update(30.0, here=False) == 2000  # a Supercharger session
+    assert meter.update(30.0) == 2000  # home again, the car still shows that session
+    assert meter.update(0.5) == 2500  # a new session at home
+    old = ImportedMeter.from_json({"total_wh": 3000.0, "session_kwh": 0.5})  # an older file
+    assert old.reading == 3500 and old.update(0.7) == 3700

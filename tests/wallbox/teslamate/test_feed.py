@@ -231,6 +231,69 @@ async def test_unrelated_and_malformed_messages_are_ignored(rig):
     assert rig.car.status()["car"] == 1
 
 
+async def test_a_start_waits_briefly_for_retained_telemetry_and_reads_nothing():
+    clock = FakeClock()
+    fleet = Fleet.with_cars(1, clock, soc=40)
+    feed = TeslaMateFeed(clock, namespace=NS, silence_s=SILENCE)
+    controller = Controller(SimulatedBackend(fleet), clock=clock, feed=feed)
+    controller.start()
+    feed.bind(controller)
+    await clock.advance(2)  # the car list is in; the broker is not yet
+    feed.on_connection(True, "connected")
+    teslamate = FakeTeslaMate(clock, fleet, feed)  # the retained values arrive
+    try:
+        await clock.advance(600)
+        assert fleet.calls["vehicle_data"] == 0 and fleet.calls["summary"] == 0
+        assert controller.car("1").status()["telemetry"]["source"] == "teslamate"
+    finally:
+        teslamate.stop()
+        feed.stop()
+        controller.stop()
+
+
+async def test_without_telemetry_the_start_reads_after_a_few_seconds():
+    clock = FakeClock()
+    fleet = Fleet.with_cars(1, clock, soc=40)
+    feed = TeslaMateFeed(clock, namespace=NS, silence_s=SILENCE)
+    controller = Controller(SimulatedBackend(fleet), clock=clock, feed=feed)
+    controller.start()
+    feed.bind(controller)
+    try:
+        await clock.advance(Settings().feed_start_wait_s + 1)
+        assert fleet.calls["vehicle_data"] == 1
+    finally:
+        feed.stop()
+        controller.stop()
+
+
+async def read_at_once_after(rig, lose_teslamate) -> float:
+    """How long the status shows TeslaMate's values under the API's name."""
+    await rig.car.set_intent(charging=True)
+    await rig.clock.run_until(lambda: not rig.car.goals, 120)
+    rig.teslamate.silent = True
+    rig.fleet.patch(rig.sim.vin, {"soc": 47})  # what only the API will tell now
+    reads = rig.reads()
+    lose_teslamate()
+    fell_back = await rig.clock.run_until(lambda: rig.telemetry()["source"] == "tesla_api", 600)
+    took = await rig.clock.run_until(lambda: rig.car.status()["soc"] == 47, 600)
+    assert rig.reads() == reads + 1, rig.fleet.calls  # one read, at once
+    return fell_back, took
+
+
+async def test_healthy_false_brings_the_apis_values_at_once(rig):
+    def unhealthy():
+        topic = prefix(NS, 1) + "healthy"
+        rig.feed.on_message(topic, b"false", False)
+
+    _, took = await read_at_once_after(rig, unhealthy)
+    assert took <= 5
+
+
+async def test_silence_brings_the_apis_values_at_once(rig):
+    fell_back, took = await read_at_once_after(rig, lambda: None)
+    assert SILENCE <= fell_back <= SILENCE + 15 and took <= 5
+
+
 def crashes(caplog, name: str) -> list[logging.LogRecord]:
     return [
         r for r in caplog.records if r.levelno >= logging.ERROR and r.getMessage().startswith(name)

@@ -126,3 +126,19 @@ def test_plugged_in(values, plugged_in):
 )  # fmt: skip
 def test_car_states(state, car_state):
     assert snapshot({"state": state}, 0.0, None).car_state == car_state
+
+
+@pytest.mark.parametrize(
+    "changes, dc",
+    [
+        ({}, False),  # AC: the car names its phases
+        ({"charger_phases": "", "charger_power": "120"}, True),  # DC: power, but no phases
+        ({"charger_phases": "", "charger_power": ""}, False),  # no power drawn: not DC
+        ({"charger_phases": "", "charging_state": "Stopped", "state": "online"}, None),
+        ({"charger_phases": None}, None),  # TeslaMate never published it: unknown
+    ],
+)
+def test_dc_fast_charging_is_told_by_the_missing_phases(changes, dc):
+    values = {**CHARGING, **changes}
+    values = {k: v for k, v in values.items() if v is not None}
+    assert snapshot(values, 0.0, 0.0).fast_charger_present is dc

@@ -33,6 +33,9 @@ class SimCar:
     waking_until: float | None = None
     last_activity: float = 0.0
     low_amps_pending: int | None = None  # first of the two sends of a value under 5 A
+    reports_time_to_full: bool = True  # False: time_to_full_charge is null, as some back-ends
+    fast_charger: str | None = None  # a DC charger's type (Tesla, CCS): plugged in there
+    dc_kw: float = 120.0  # what the DC charger delivers
     commands: list[tuple[float, str, Any]] = field(default_factory=list)  # (time, name, value)
 
     def charging_state(self) -> str:
@@ -45,11 +48,14 @@ class SimCar:
         return "Stopped"
 
     def amps(self) -> int:
-        if not self.charging or self.no_power or not self.plugged_in:
+        """The AC current drawn; on a DC charger the car reports none."""
+        if not self.charging or self.no_power or not self.plugged_in or self.fast_charger:
             return 0
         return max(0, min(self.amps_request, self.pilot, self.amps_max))
 
     def power_kw(self) -> float:
+        if self.fast_charger:
+            return self.dc_kw if self.charging and self.plugged_in and not self.no_power else 0.0
         return self.phases * self.volts * self.amps() / 1000.0
 
     def advance(self, dt: float, now: float) -> None:
@@ -106,11 +112,17 @@ class SimCar:
                 "charger_actual_current": amps,
                 "charger_voltage": self.volts if amps else (2 if self.plugged_in else 0),
                 "charger_power": round(self.power_kw()),
-                # the car reports 2 phases on many 3-phase chargers: never trust it
-                "charger_phases": (2 if self.phases == 3 else self.phases) if charging else None,
+                # the car reports 2 phases on many 3-phase chargers: never trust it; none on DC
+                "charger_phases": (2 if self.phases == 3 else self.phases)
+                if charging and not self.fast_charger
+                else None,
+                "fast_charger_present": bool(self.fast_charger) and self.plugged_in,
+                "fast_charger_type": self.fast_charger
+                if self.plugged_in and self.fast_charger
+                else "<invalid>",
                 "charge_energy_added": round(self.energy_added, 2),
                 "charge_port_door_open": self.plugged_in,
-                "time_to_full_charge": self._time_to_full(),
+                "time_to_full_charge": self._time_to_full() if self.reports_time_to_full else None,
                 "timestamp": int(now_epoch * 1000),
             },
             "drive_state": {
