@@ -23,6 +23,7 @@ from addons.options import checked
 from addons.store import Store
 from storage.database import StorageError
 from storage.outbox import Outbox
+from wallbox.supervisor import Crash, Supervised
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def delivery_headers(headers: Sequence[tuple[str, str]]) -> dict[str, str]:
 class Mirror:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._task: asyncio.Task[None] | None = None
+        self._delivery: Supervised | None = None
         self._session: aiohttp.ClientSession | None = None
         self._wake = asyncio.Event()
         self._running = False
@@ -87,11 +88,17 @@ class Mirror:
         return ctx.options.smt_upstream == "mirror"
 
     def _apply(self) -> None:
-        if self.active() and self._task is None:
-            self._task = asyncio.create_task(self._deliver_forever(), name="mirror delivery")
-        elif not self.active() and self._task is not None:
-            self._task.cancel()
-            self._task = None
+        if self.active() and self._delivery is None:
+            self._delivery = Supervised(
+                "mirror delivery",
+                self._deliver_forever,
+                on_crash=self._crashed,
+                backoff_max_s=ctx.options.smt_upstream_retry_max,
+            )
+            self._delivery.start()
+        elif not self.active() and self._delivery is not None:
+            self._delivery.stop()
+            self._delivery = None
 
     def wake(self) -> None:
         """A new upload is in the outbox."""
@@ -144,9 +151,15 @@ class Mirror:
                 await self._drain(outbox)
             except StorageError as e:
                 logger.error("mirror: storage unavailable, retrying in 10 s: %s", e)
-            except Exception:  # a bug must not end delivery for good
-                logger.exception("mirror: delivery failed unexpectedly, retrying in 10 s")
             await asyncio.sleep(10)
+
+    async def _crashed(self, crash: Crash) -> None:
+        """A bug, not teslalogger.de: `make status` shows it as the mirror's last error."""
+        try:
+            outbox = Outbox(await self.store.opened())
+            await outbox.failed(f"{crash.message}; restarting in {crash.retry_in or 0:.0f} s")
+        except StorageError:
+            pass  # the log has it; the status cannot
 
     async def _drain(self, outbox: Outbox) -> None:
         status = await outbox.status()
@@ -209,9 +222,9 @@ class Mirror:
     def done(self) -> None:
         # Synchronous on purpose (see Store.done): cancel, and close sockets now.
         self._running = False
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        if self._delivery is not None:
+            self._delivery.stop()
+            self._delivery = None
         if self._session is not None:
             connector = self._session.connector
             self._session.detach()

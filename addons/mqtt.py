@@ -25,6 +25,7 @@ from wallbox.mqtt.openwb import parse_chargepoints
 from wallbox.mqtt.openwb_bridge import OpenWbBridge
 from wallbox.mqtt.publisher import Publisher
 from wallbox.mqtt.topics import check_prefix, parse_token_cars
+from wallbox.supervisor import spawn
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class Mqtt:
 
     def running(self) -> None:
         if self._starting is None and (ctx.options.mqtt_url or ctx.options.openwb_mqtt_url):
-            self._starting = asyncio.create_task(self._start(), name="start MQTT")
+            self._starting = spawn("starting MQTT", self._start())
 
     async def _start(self) -> None:
         o = ctx.options

@@ -10,6 +10,7 @@ from mitmproxy import ctx, exceptions
 
 from storage.database import DB_NAME, Database, StorageError
 from storage.samples import SampleStore
+from wallbox.supervisor import Supervised
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,9 @@ class Store:
     def __init__(self) -> None:
         self.database: Database | None = None
         self._opening: asyncio.Task[SampleStore] | None = None
-        self._purging: asyncio.Task[None] | None = None
+        self._purging = Supervised(
+            "history purge", self._purge_forever, backoff_s=60.0, backoff_max_s=PURGE_EVERY_S
+        )
 
     def load(self, loader) -> None:
         loader.add_option(
@@ -76,7 +79,7 @@ class Store:
             logger.error("storage unavailable: %s", e)
             raise
         logger.info("storage: %s", self.database.path)
-        self._purging = asyncio.create_task(self._purge_forever(), name="purge history")
+        self._purging.start()
         return SampleStore(self.database)
 
     async def samples(self) -> SampleStore:
@@ -103,8 +106,8 @@ class Store:
 
     def done(self) -> None:
         # Synchronous on purpose: an async `done` breaks mitmproxy's script reload.
-        for task in (self._purging, self._opening):
-            if task is not None and not task.done():
-                task.cancel()
+        self._purging.stop()
+        if self._opening is not None and not self._opening.done():
+            self._opening.cancel()
         if self.database is not None:
             self.database.stop(wait=5.0)

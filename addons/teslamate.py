@@ -122,7 +122,10 @@ class TeslaMate:
         if not o.teslamate_db_url:
             return None
         return TeslaMateTokens(
-            o.teslamate_db_url, o.teslamate_encryption_key, account=o.tesla_email or "teslamate"
+            o.teslamate_db_url,
+            o.teslamate_encryption_key,
+            account=o.tesla_email or "teslamate",
+            api_url=o.tesla_api_url,  # the host they go to must be TeslaMate's
         )
 
     def done(self) -> None:

@@ -31,6 +31,7 @@ from wallbox.control.controller import Controller
 from wallbox.control.geo import parse_pv_locations
 from wallbox.control.planner import PollPolicy
 from wallbox.control.settings import Settings
+from wallbox.supervisor import spawn
 from wallbox.vehicle.teslapy_backend import TeslapyBackend
 from wallbox.vehicle.tokens import TokenFile
 from wallbox.vehicle.wire import OWNER_API_URL, normalize_api_url
@@ -200,7 +201,7 @@ class WallboxApi:
             logger.info("wallbox API: off (wallbox_port=0)")
             return
         if self._starting is None:
-            self._starting = asyncio.create_task(self._start(), name="start wallbox API")
+            self._starting = spawn("starting the wallbox API", self._start())
 
     async def _start(self) -> None:
         o = ctx.options

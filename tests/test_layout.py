@@ -5,8 +5,9 @@ those inside functions and under TYPE_CHECKING.
 
 - No import cycles between first-party modules.
 - Inside `wallbox/`, rooms import downwards only:
-  api, mqtt -> control -> teslamate -> vehicle (and `wallbox.clock` from anywhere);
-  nothing in `wallbox/` imports `addons/` or mitmproxy.
+  api, mqtt -> control -> teslamate -> vehicle; the modules of the floor under
+  them all (clock, iso_time, supervisor) may be imported from anywhere, so they
+  import no room; nothing in `wallbox/` imports `addons/` or mitmproxy.
 - A rule module (pure functions and data) imports no I/O library and no
   first-party module that does, however indirectly.
 - No module is longer than MAX_LINES; data tables are CSV files, not modules.
@@ -24,6 +25,8 @@ MAX_LINES = 300
 
 # Lower number = lower floor. A room may import its own floor and the ones below.
 FLOORS = {"vehicle": 0, "teslamate": 1, "control": 2, "api": 3, "mqtt": 3}
+# Under every floor: imported from anywhere (addons too), importing none of the rooms.
+BASEMENT = ("wallbox.clock", "wallbox.iso_time", "wallbox.supervisor")
 
 IO_LIBRARIES = frozenset(
     {
@@ -52,6 +55,7 @@ RULES = (
     "wallbox.mqtt.ha_discovery",
     "wallbox.mqtt.openwb",
     "wallbox.mqtt.topics",
+    "wallbox.teslamate.audience",
     "wallbox.teslamate.health",
     "wallbox.teslamate.values",
     "wallbox.vehicle.charge_state",
@@ -159,6 +163,12 @@ def test_wallbox_rooms_import_downwards_only(module):
     )
     assert not upward, f"{module} ({room}) imports {upward}: imports run api/mqtt -> control -> "
     "teslamate -> vehicle"
+
+
+@pytest.mark.parametrize("module", BASEMENT)
+def test_the_basement_imports_nothing_above_it(module):
+    above = sorted(imports(module)[0] - set(BASEMENT))
+    assert not above, f"{module} is imported from every floor, so it must not import {above}"
 
 
 def _closure(module: str) -> set[str]:

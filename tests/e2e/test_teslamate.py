@@ -176,6 +176,17 @@ def token_options(sim, teslamate_db, test_ca, key: str) -> dict:
     }
 
 
+def first_verdict(wallbox, timeout: float = 10.0) -> tuple[int, dict]:
+    """The status once the first attempt to list the cars has ended: the API listens
+    (and answers "being loaded") before that attempt is through."""
+
+    def ended():
+        code, body = wallbox.get("/tlwb/1/status")
+        return "is being loaded" not in str(body.get("error")) and (code, body)
+
+    return until(ended, timeout, what="the end of the first attempt to list the cars")
+
+
 def test_teslamates_decrypted_token_reaches_the_api(tmp_path, confdir, teslamate_db, test_ca):
     token = access_token("e2e")
     teslamate_db.create_tokens_table()
@@ -198,7 +209,7 @@ def test_a_wrong_encryption_key_fails_clearly(tmp_path, confdir, teslamate_db, t
         options = token_options(sim, teslamate_db, test_ca, "not-the-key")
         with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening") as proxy:
             wallbox = Wallbox(proxy)
-            code, body = wallbox.get("/tlwb/1/status")
+            code, body = first_verdict(wallbox)
             assert code == 503
             assert (
                 "teslamate_encryption_key does not decrypt TeslaMate's access token"
@@ -207,3 +218,45 @@ def test_a_wrong_encryption_key_fails_clearly(tmp_path, confdir, teslamate_db, t
             time.sleep(7)  # the car list is retried every 60 simulated seconds
             assert proxy.log.count("Tesla API tokens: teslamate_encryption_key") == 1
             assert sim.calls()["total"] == 0  # nothing was sent without a token
+
+
+@pytest.mark.parametrize("email", ["", "owner@example.com"])
+def test_an_opaque_teslamate_token_lists_the_cars_over_https(
+    tmp_path, confdir, teslamate_db, test_ca, email
+):
+    """Issue 18: TeslaMate stores no expiry, and its token need not be a JWT (Owner API
+    tokens were `qts-…`/`eu-…`/`cn-…`, relays issue their own): the car list still loads."""
+    token = "qts-" + uuid.uuid4().hex * 2
+    teslamate_db.create_tokens_table()
+    teslamate_db.store_tokens(token, "refresh-opaque", KEY)
+    with Simulator(tmp_path, time_factor=FACTOR, tls=test_ca, tokens=[token]) as sim:
+        options = token_options(sim, teslamate_db, test_ca, KEY) | {"tesla_email": email}
+        with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening") as proxy:
+            wallbox = Wallbox(proxy).ready()
+            assert wallbox.get("/tlwb/1/control?1&wait=120")[0] == 200
+            calls = sim.calls()
+            assert list(calls["bearer"]) == [token] and calls["by_endpoint"].get("token") is None
+            assert token not in proxy.log and "refresh-opaque" not in proxy.log
+
+
+def test_a_token_the_api_refuses_says_so_and_is_never_refreshed_or_written(
+    tmp_path, confdir, teslamate_db, test_ca
+):
+    token = access_token("revoked")
+    teslamate_db.create_tokens_table()
+    teslamate_db.store_tokens(token, "refresh-revoked", KEY)
+    before = teslamate_db.rows()
+    with Simulator(tmp_path, time_factor=FACTOR, tls=test_ca, tokens=["another"]) as sim:
+        options = token_options(sim, teslamate_db, test_ca, KEY)
+        with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening") as proxy:
+            code, body = first_verdict(Wallbox(proxy))
+            assert code == 503
+            assert "localhost refused TeslaMate's token (HTTP 401)" in body["error"]
+            assert "sign in to TeslaMate again" in body["error"]
+            time.sleep(3)  # 60 simulated seconds: the car list is asked for again, backing off
+            calls = sim.calls()
+            assert calls["by_endpoint"].get("token") is None and list(calls["bearer"]) == [token]
+            assert 2 <= calls["total"] <= 6, calls
+            assert "refused TeslaMate's token" in proxy.log
+            assert token not in proxy.log and "refresh-revoked" not in proxy.log
+    assert teslamate_db.rows() == before  # TeslaMate's row, untouched

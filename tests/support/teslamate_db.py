@@ -73,6 +73,14 @@ class TeslaMateDatabase:
                 (cloak_encrypt(access, encryption_key), cloak_encrypt(refresh, encryption_key)),
             )
 
+    def rows(self, schema: str = "private") -> list[tuple]:
+        """The table as it is, byte for byte: to show nobody else wrote it."""
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            return conn.execute(
+                f"SELECT id, access, refresh, inserted_at, updated_at FROM {schema}.tokens "
+                "ORDER BY id"
+            ).fetchall()
+
     def drop(self) -> None:
         with psycopg.connect(SERVER, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')

@@ -18,6 +18,7 @@ from wallbox.control.outcomes import NotReady, UnknownCar
 from wallbox.control.ports import IntentStorage, StateFeed
 from wallbox.control.settings import Settings
 from wallbox.control.worker import CarWorker
+from wallbox.supervisor import Crash, Supervised
 from wallbox.vehicle.backend import (
     BackendError,
     NotConfigured,
@@ -51,17 +52,23 @@ class Controller:
         self.not_ready = "the car list is being loaded"
         self.next_discovery_at: float | None = None
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
-        self._task: asyncio.Task[None] | None = None
+        self._discovery = Supervised(
+            "wallbox discovery",
+            self._discover,
+            clock=self.clock,
+            on_crash=self._discovery_failed,
+            backoff_s=self.settings.backoff_s,
+            backoff_max_s=self.settings.backoff_max_s,
+        )
         self._ready = asyncio.Event()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._discover(), name="wallbox discovery")
+        if not self._ready.is_set():
+            self._discovery.start()
 
     def stop(self) -> None:
         """Synchronous, for mitmproxy's `done`: cancel the workers, release the back-end."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        self._discovery.stop()
         for worker in self.workers:
             worker.stop()
         self.backend.close()
@@ -96,6 +103,7 @@ class Controller:
                 if not isinstance(e, NotConfigured):
                     delay = min(self.settings.backoff_max_s, delay * 2)
         stored = await self._load_intents()
+        cars = []
         for number, vehicle in enumerate(vehicles, start=1):
             car = CarController(
                 number,
@@ -109,8 +117,9 @@ class Controller:
             )
             if vehicle.vin in stored:
                 car.restore(stored[vehicle.vin], self.clock.wall())
-            self.cars.append(car)
-            self.workers.append(CarWorker(car))
+            cars.append(car)
+        # Taken over only once complete: a discovery that fails on the way starts afresh.
+        self.cars, self.workers = cars, [CarWorker(car) for car in cars]
         for worker in self.workers:
             worker.start()
         self.not_ready = ""
@@ -120,6 +129,11 @@ class Controller:
             "wallbox: %s",
             ", ".join(f"car {c.number} = {c.vehicle.vin} ({c.vehicle.name})" for c in self.cars),
         )
+
+    def _discovery_failed(self, crash: Crash) -> None:
+        """Shown in every 503 until the car list loads: the traceback is in the log."""
+        self.not_ready = f"{crash.message}; the log has the details"
+        self.next_discovery_at = self.clock.now() + (crash.retry_in or 0.0)
 
     def _ordered(self, listed: list[Vehicle]) -> list[Vehicle]:
         """The cars in car-number order: `wallbox_cars` if set, else the API's order."""

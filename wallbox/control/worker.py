@@ -18,7 +18,6 @@ every 2 min; otherwise every 15 min, and a sleeping car is only asked whether
 it sleeps). While the state feed (TeslaMate) is fresh it reads nothing at all.
 """
 
-import asyncio
 import logging
 
 from wallbox.clock import wait_event
@@ -27,6 +26,7 @@ from wallbox.control.outcomes import Outcome
 from wallbox.control.planner import FAILED, MET, Step, next_read_in, plan, refusal_verdict
 from wallbox.control.telemetry import await_telemetry, confirmed_by_feed
 from wallbox.control.waking import ensure_awake
+from wallbox.supervisor import Crash, Supervised
 from wallbox.vehicle.backend import (
     Asleep,
     BackendError,
@@ -48,28 +48,30 @@ class CarWorker:
         self.next_look_at = 0.0
         self._fed_last = False  # the feed was usable at the last step
         self._fell_back = False  # ... and is not any more: read the car at once
-        self._task: asyncio.Task[None] | None = None
+        self._supervised = Supervised(
+            f"car {car.number} worker",
+            self._run,
+            clock=car.clock,
+            on_crash=self._crashed,
+            backoff_s=car.settings.backoff_s,
+            backoff_max_s=car.settings.backoff_max_s,
+        )
 
     def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name=f"car {self.car.number} worker")
+        self._supervised.start()
 
     def stop(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        self._supervised.stop()
 
     async def _run(self) -> None:
         await await_telemetry(self.car)
         while True:
-            try:
-                await self._step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception(
-                    "car %d: the controller hit a bug; going on in 30 s", self.car.number
-                )
-                await self.car.clock.sleep(30)
+            await self._step()
+
+    def _crashed(self, crash: Crash) -> None:
+        """A bug, not the car or the API: say so in the status, and go on after a pause."""
+        self.car.note_error(f"{crash.message}; going on in {crash.retry_in or 0:.0f} s")
+        self.car.changed()
 
     async def _step(self) -> None:
         car, clock, settings = self.car, self.car.clock, self.car.settings

@@ -11,7 +11,7 @@ Home Assistant configs: wallbox/mqtt/ha_discovery.py.
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from storage.catalogue import Catalogue, catalogue
@@ -29,6 +29,7 @@ from wallbox.mqtt.topics import (
     smt_messages,
     wallbox_messages,
 )
+from wallbox.supervisor import Crash, Jobs, guarded
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class MqttBridge:
         self.seen_ids: dict[int, set[int]] = {}  # car -> value ids it has sent
         self.car_names: dict[int, str | None] = {}
         self._unmapped_logged: set[str] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._jobs = Jobs()  # commands, and following the controller
         self._sweep: asyncio.TimerHandle | None = None
 
     @property
@@ -114,10 +115,11 @@ class MqttBridge:
     def bind(self, controller: Controller) -> None:
         """Follow the controller's cars: status changes out, commands in."""
         self.controller = controller
-        self._spawn(self._follow(controller))
+        self._jobs.spawn("MQTT bridge: following the wallbox", self._follow(controller))
 
     async def _follow(self, controller: Controller) -> None:
-        await controller.follow(self.status_changed)
+        # guarded: a failure here must neither reach the car's worker nor end the follow
+        await controller.follow(guarded("MQTT bridge: publishing a status", self.status_changed))
         self.controller_ready = True
         self._schedule_sweep(0)
 
@@ -149,7 +151,13 @@ class MqttBridge:
         if retained:  # a retained command would be carried out again at every start
             logger.warning("MQTT: ignoring a retained command on %s: publish it unretained", topic)
             return
-        self._spawn(self._carry_out(command.car, command.name, command.value))
+        car, name, value = command.car, command.name, command.value
+
+        def failed(crash: Crash) -> None:  # a bug: the caller still gets an answer
+            answer = {"command": name, "value": value[:40], "ok": False, "error": crash.message}
+            self._publish_result(car, answer)
+
+        self._jobs.spawn(f"MQTT command {name}", self._carry_out(car, name, value), on_crash=failed)
 
     async def _carry_out(self, car_id: str, name: str, value: str) -> None:
         result: dict[str, Any] = {"command": name, "value": value[:40]}
@@ -162,6 +170,9 @@ class MqttBridge:
         except (IntentError, CarError) as e:
             result |= {"ok": False, "error": str(e)}
             logger.info("MQTT command %s=%r for car %s refused: %s", name, value[:40], car_id, e)
+        self._publish_result(car_id, result)
+
+    def _publish_result(self, car_id: str, result: dict[str, Any]) -> None:
         topic = f"{self.prefix}/{car_id}/wallbox/result"
         self.publisher.put(topic, json.dumps(result), retain=False)
 
@@ -193,13 +204,7 @@ class MqttBridge:
 
     # --- lifetime --------------------------------------------------------------------
 
-    def _spawn(self, work: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def stop(self) -> None:
         if self._sweep is not None:
             self._sweep.cancel()
-        for task in list(self._tasks):
-            task.cancel()
+        self._jobs.cancel()

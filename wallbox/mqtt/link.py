@@ -22,6 +22,8 @@ from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as paho
 
+from wallbox.supervisor import guarded
+
 logger = logging.getLogger(__name__)
 
 RECONNECT_MIN_S = 1
@@ -100,9 +102,10 @@ class MqttLink:
     ) -> None:
         self.broker = broker
         self.topics = tuple(topics)
-        self.on_message = on_message
-        self.on_connection = on_connection
-        self.on_published = on_published
+        # guarded: a handler's failure is logged, and its next call still comes
+        self.on_message = _guarded(f"{what}: handling a message", on_message)
+        self.on_connection = _guarded(f"{what}: handling a connection change", on_connection)
+        self.on_published = _guarded(f"{what}: handling an acknowledgement", on_published)
         self.what = what
         self.connected = False  # as the loop knows it
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -120,11 +123,13 @@ class MqttLink:
         if will is not None:  # the broker publishes it (retained) when we vanish
             self._client.will_set(will[0], will[1], qos=1, retain=True)
         self._client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
-        self._client.on_connect = self._connected
-        self._client.on_disconnect = self._disconnected
-        self._client.on_connect_fail = self._unreachable
-        self._client.on_message = self._received
-        self._client.on_publish = self._published
+        # paho's thread ends when a callback raises: ours log instead, and it lives on
+        thread = f"{what}: paho's network thread"
+        self._client.on_connect = guarded(thread, self._connected)
+        self._client.on_disconnect = guarded(thread, self._disconnected)
+        self._client.on_connect_fail = guarded(thread, self._unreachable)
+        self._client.on_message = guarded(thread, self._received)
+        self._client.on_publish = guarded(thread, self._published)
 
     def start(self) -> None:
         """Connect in the background; call on the event loop that gets the callbacks."""
@@ -194,3 +199,7 @@ class MqttLink:
             self._last_problem = why
         if self.on_connection is not None:
             self.on_connection(connected, why)
+
+
+def _guarded[F: Callable[..., None]](name: str, handler: F | None) -> F | None:
+    return None if handler is None else guarded(name, handler)  # type: ignore[return-value]

@@ -27,6 +27,7 @@ from wallbox.mqtt.openwb import (
     set_current_topic,
 )
 from wallbox.mqtt.publisher import Publisher
+from wallbox.supervisor import Jobs, guarded
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class OpenWbBridge:
         self.meters_file = meters_file
         self.meters: dict[int, ImportedMeter] = {}
         self.controller: Controller | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._jobs = Jobs()  # set/current wishes, and following the controller
         self._saving: asyncio.Task[None] | None = None
 
     @property
@@ -61,7 +62,9 @@ class OpenWbBridge:
 
     def bind(self, controller: Controller) -> None:
         self.controller = controller
-        self._spawn(controller.follow(self.status_changed))
+        # guarded: a failure here must neither reach the car's worker nor end the follow
+        listener = guarded("openWB bridge: publishing a status", self.status_changed)
+        self._jobs.spawn("openWB bridge: following the wallbox", controller.follow(listener))
 
     def status_changed(self, status: dict[str, Any]) -> None:
         car = int(status["car"])
@@ -82,7 +85,9 @@ class OpenWbBridge:
         point = point_of_topic(topic)
         if point is None or point not in self.points:
             return
-        self._spawn(self._carry_out(point, payload))
+        self._jobs.spawn(
+            f"openWB set/current of charge point {point}", self._carry_out(point, payload)
+        )
 
     async def _carry_out(self, point: int, payload: bytes) -> None:
         car_number = self.points[point]
@@ -98,7 +103,7 @@ class OpenWbBridge:
 
     def _save_soon(self) -> None:
         if self._saving is None or self._saving.done():
-            self._saving = asyncio.ensure_future(self._save())
+            self._saving = self._jobs.spawn("openWB: saving the counters", self._save())
 
     async def _save(self) -> None:
         await asyncio.sleep(1.0)  # one write for a burst of changes
@@ -108,16 +113,10 @@ class OpenWbBridge:
         except OSError as e:
             logger.warning("openWB: counters not saved to %s: %s", self.meters_file, e)
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        if self._saving is not None and not self._saving.done():
-            self._saving.cancel()
+        saving = self._saving is not None and not self._saving.done()
+        self._jobs.cancel()
+        if saving:
             data = {str(car): meter.to_json() for car, meter in self.meters.items()}
             try:  # at exit, written here: a few hundred bytes
                 _write_atomically(self.meters_file, json.dumps(data))

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from wallbox.clock import Clock
 from wallbox.iso_time import iso_at
+from wallbox.supervisor import Crash, Supervised, guarded
 from wallbox.teslamate.health import TelemetryFacts, Verdict, judge
 from wallbox.teslamate.values import (
     healthy_of,
@@ -47,6 +48,10 @@ class FedCar(Protocol):
 
     def poke(self) -> None:
         """The telemetry stopped being usable: plan again (maybe read the API)."""
+        ...
+
+    def note_error(self, message: str) -> None:
+        """Show a failure in the car's status (`last_error`)."""
         ...
 
 
@@ -94,19 +99,20 @@ class TeslaMateFeed:
         self._switches: dict[str, _Switch] = {}
         self._controller: Cars | None = None
         self._dirty: set[int] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._watching = Supervised(
+            "TeslaMate silence watch", self._watch, clock=clock, on_crash=self._watch_failed
+        )
+        self._flush_soon = guarded("TeslaMate telemetry", self._flush)
 
     # --- wiring ---------------------------------------------------------------------
 
     def bind(self, controller: Cars) -> None:
         """Route messages to this controller's cars, and watch for silence."""
         self._controller = controller
-        if self._task is None:
-            self._task = asyncio.create_task(self._watch(), name="TeslaMate silence watch")
+        self._watching.start()
 
     def stop(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        self._watching.stop()
 
     # --- from the MQTT link (on the loop) ------------------------------------------
 
@@ -132,7 +138,7 @@ class TeslaMateFeed:
         if name == "healthy":
             topics.healthy = healthy_of(topics.values)
         if not self._dirty:
-            asyncio.get_running_loop().call_soon(self._flush)  # once per burst of topics
+            asyncio.get_running_loop().call_soon(self._flush_soon)  # once per burst of topics
         self._dirty.add(car_id)
 
     def _flush(self) -> None:
@@ -232,10 +238,13 @@ class TeslaMateFeed:
         interval = min(10.0, max(0.2, self.silence_s / 5))
         while True:
             await self.clock.sleep(interval)
-            try:
-                self._review()
-            except Exception:
-                logger.exception("TeslaMate: judging the telemetry failed")
+            self._review()
+
+    def _watch_failed(self, crash: Crash) -> None:
+        """Until it runs again, silence may go unnoticed: every car's status says so."""
+        message = f"{crash.message}; restarting in {crash.retry_in or 0:.0f} s"
+        for car in self._controller.cars if self._controller else ():
+            car.note_error(message)
 
     # --- car ids ------------------------------------------------------------------------
 

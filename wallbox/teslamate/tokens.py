@@ -11,7 +11,9 @@ with key = SHA-256 of TeslaMate's ENCRYPTION_KEY and the additional data
 
 `TeslaMateTokens` is a read-only `TokenSource` for the teslapy back-end: it
 never writes a token back and never refreshes one (TeslaMate does, and a
-refresh here would invalidate TeslaMate's refresh token). The back-end reads
+refresh here would invalidate TeslaMate's refresh token). The tokens belong
+to the API host TeslaMate uses (audience.py): a token for another Tesla host
+is not handed out, and a refusal says which host the token is for. The back-end reads
 the newest row again every `REREAD_S`, when the access token has expired, and
 after a 401. `load` runs in the back-end's worker thread, so a synchronous
 driver (psycopg) is right there and never touches the event loop. Each kind
@@ -19,9 +21,7 @@ of trouble (unreachable database, missing table, wrong key) is one clear
 error, logged once, and it is what the wallbox API's 503 answers say.
 """
 
-import base64
 import hashlib
-import json
 import logging
 from typing import Any
 
@@ -30,6 +30,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg.conninfo import conninfo_to_dict
 
+from wallbox.teslamate.audience import claims, refused, wrong_host
 from wallbox.vehicle.backend import NotConfigured
 
 logger = logging.getLogger(__name__)
@@ -84,14 +85,7 @@ def token_expiry(access_token: str) -> float | None:
     teslapy refreshes a token it believes expired; telling it the real expiry
     lets this back-end re-read TeslaMate's row instead, at the right time.
     """
-    parts = access_token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, TypeError):
-        return None
-    exp = payload.get("exp") if isinstance(payload, dict) else None
+    exp = (claims(access_token) or {}).get("exp")
     return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
 
 
@@ -112,11 +106,14 @@ class TeslaMateTokens:
     read_only = True
     reread_s = REREAD_S
 
-    def __init__(self, dsn: str, encryption_key: str, account: str = "teslamate") -> None:
+    def __init__(
+        self, dsn: str, encryption_key: str, account: str = "teslamate", api_url: str = ""
+    ) -> None:
         self.dsn = dsn
         self.where = describe_dsn(dsn)
         self.key = cloak_key(encryption_key)
         self.account = account
+        self.api_url = api_url  # where the back-end sends them: it must be their host
         self._problem: str | None = None
         self._table: str | None = None
 
@@ -125,6 +122,10 @@ class TeslaMateTokens:
 
     def save(self, cache: dict[str, Any]) -> None:
         """Never: TeslaMate owns these tokens."""
+
+    def refused(self, access_token: str, status: int) -> str:
+        """What to do when the API refused the newest of these tokens (401, 403)."""
+        return refused(self.api_url, access_token, status)
 
     def load(self) -> dict[str, Any]:
         """teslapy's cache with TeslaMate's tokens; raises NotConfigured saying what to do.
@@ -139,6 +140,8 @@ class TeslaMateTokens:
             }
         except (WrongKey, NotCloak) as e:
             raise self._fail(e) from None
+        if self.api_url and (problem := wrong_host(self.api_url, sso["access_token"])):
+            raise self._fail(problem)  # never sent where it cannot work
         expiry = token_expiry(sso["access_token"])
         if expiry is not None:
             sso["expires_at"] = expiry

@@ -47,7 +47,7 @@ from wallbox.vehicle.backend import (
     error_from_http,
 )
 from wallbox.vehicle.charge_state import ChargeState, from_vehicle_data
-from wallbox.vehicle.tokens import TokenSource, account_email, has_token, missing_login
+from wallbox.vehicle.tokens import TokenSource, account_email, for_teslapy, has_token, missing_login
 from wallbox.vehicle.wire import (
     DATA_ENDPOINTS,
     normalize_api_url,
@@ -170,7 +170,7 @@ class TeslapyBackend:
         """Create the session in the worker thread: loading tokens touches files."""
         if self._session is not None:
             return self._session
-        cache = self.tokens.load() if self.secure else {}
+        cache = for_teslapy(self.tokens.load()) if self.secure else {}
         email = account_email(cache, self.email)
         if self.secure and not has_token(cache, email):
             raise NotConfigured(
@@ -206,7 +206,7 @@ class TeslapyBackend:
             return False
         self._tokens_read_at = time.monotonic()
         try:
-            cache = self.tokens.load()
+            cache = for_teslapy(self.tokens.load())
         except NotConfigured:
             if force or expired:
                 raise
@@ -227,6 +227,13 @@ class TeslapyBackend:
         session.token = sso
         return True
 
+    def _refused(self, session: teslapy.Tesla, status: int) -> str:
+        """Why a read-only source's newest token was refused, in its owner's words."""
+        says = getattr(self.tokens, "refused", None)  # TeslaMate's: which host it is for
+        if callable(says):
+            return says(str(session.token.get("access_token") or ""), status)
+        return f"HTTP {status}: the Tesla API refused the token from {self.tokens.describe()}"
+
     @property
     def reread_s(self) -> float:
         return float(getattr(self.tokens, "reread_s", 600.0))
@@ -241,10 +248,7 @@ class TeslapyBackend:
             if self._reread_tokens(session, what, force=True):  # TeslaMate has a new one
                 response = self._send(session, method, path, what, **kwargs)
             if response.status_code in (401, 403):
-                raise Unauthorized(
-                    f"{what}: HTTP {response.status_code}: the Tesla API refused the token from "
-                    f"{self.tokens.describe()}; sign in to TeslaMate again"
-                )
+                raise Unauthorized(f"{what}: {self._refused(session, response.status_code)}")
         try:
             body = response.json()
         except ValueError:

@@ -63,6 +63,32 @@ class TokenFile:
         return str(self.path)
 
 
+def for_teslapy(cache: dict[str, Any]) -> dict[str, Any]:
+    """`cache` as teslapy requires it: every account's token with a numeric `expires_at`.
+
+    teslapy writes `expires_at` with every token it gets and compares it whenever it
+    reads its cache (`0 < expires_at < now` in `Tesla.__init__`): a token without one
+    raises TypeError there. Other sources may not know the expiry (TeslaMate stores
+    none, and its token need not be a JWT); 0 is "unknown" to teslapy and oauthlib
+    alike, so such a token is sent until the API refuses it.
+    """
+    fixed: dict[str, Any] = {}
+    for email, entry in cache.items():
+        sso = entry.get("sso") if isinstance(entry, dict) else None
+        if isinstance(sso, dict):
+            entry = {**entry, "sso": with_expiry(sso)}
+        fixed[email] = entry
+    return fixed
+
+
+def with_expiry(sso: dict[str, Any]) -> dict[str, Any]:
+    """One token as teslapy requires it: `expires_at` a number, 0 when unknown."""
+    expires_at = sso.get("expires_at")
+    if isinstance(expires_at, int | float) and not isinstance(expires_at, bool):
+        return sso
+    return {**sso, "expires_at": 0}
+
+
 def account_email(cache: dict[str, Any], email: str) -> str | None:
     """The account to use: the configured one, or the only one in the cache."""
     if email:

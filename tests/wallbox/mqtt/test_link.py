@@ -2,6 +2,7 @@
 real Mosquitto (the machine's on 127.0.0.1:1883, or one started for the test)."""
 
 import asyncio
+import logging
 import uuid
 
 import pytest
@@ -147,3 +148,46 @@ async def test_mqtts_with_a_ca_file_and_credentials_in_the_url(tmp_path, test_ca
     finally:
         link.close()
         own.stop()
+
+
+@pytest.mark.service
+async def test_a_failing_handler_is_logged_once_and_the_link_lives_on(broker: Broker, caplog):
+    """Issue 18: neither a handler on the loop nor paho's thread ends with the failure."""
+    topic = f"teslahome-test/{uuid.uuid4().hex}"
+    heard: list[bytes] = []
+
+    def handler(t, payload, r) -> None:
+        if payload.startswith(b"bad"):
+            raise ValueError("a bug in the handler")
+        heard.append(payload)
+
+    link = MqttLink(broker.url, topics=[topic], on_message=handler, what="test MQTT")
+    to_loop, thread_failures = link._to_loop, [1]
+
+    def broken_to_loop(*args) -> None:  # raises in paho's network thread, once
+        if thread_failures:
+            thread_failures.pop()
+            raise RuntimeError("a bug in paho's thread")
+        to_loop(*args)
+
+    link.start()
+    try:
+        await wait_for(lambda: link.connected)
+        await asyncio.sleep(0.2)  # the subscription goes out right after the connect
+        link._to_loop = broken_to_loop
+        for payload in ("lost in the thread", "bad 1", "bad 2", "good"):
+            publish(broker, topic, payload)
+        await wait_for(lambda: heard == [b"good"])
+    finally:
+        link.close()
+    errors = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and r.name == "wallbox.supervisor"
+    ]
+    assert errors == [
+        "test MQTT: paho's network thread failed unexpectedly (RuntimeError: a bug in paho's "
+        "thread); going on",
+        "test MQTT: handling a message failed unexpectedly (ValueError: a bug in the handler); "
+        "going on",
+    ]

@@ -292,3 +292,52 @@ async def test_healthy_false_brings_the_apis_values_at_once(rig):
 async def test_silence_brings_the_apis_values_at_once(rig):
     fell_back, took = await read_at_once_after(rig, lambda: None)
     assert SILENCE <= fell_back <= SILENCE + 15 and took <= 5
+
+
+def crashes(caplog, name: str) -> list[logging.LogRecord]:
+    return [
+        r for r in caplog.records if r.levelno >= logging.ERROR and r.getMessage().startswith(name)
+    ]
+
+
+async def test_a_silence_watch_that_fails_unexpectedly_shows_it_and_goes_on(rig, caplog):
+    reviews: list[float] = []
+    review = rig.feed._review
+
+    def buggy() -> None:
+        reviews.append(rig.clock.now())
+        if len(reviews) <= 2:
+            raise RuntimeError("a bug in judging")
+        review()
+
+    rig.feed._review = buggy
+    await rig.clock.run_until(lambda: len(reviews) >= 2, 120)
+    assert rig.car.status()["last_error"] == (
+        "TeslaMate silence watch failed unexpectedly (RuntimeError: a bug in judging); "
+        "restarting in 2 s"
+    )
+    [logged] = crashes(caplog, "TeslaMate silence watch failed unexpectedly")  # once, not twice
+    assert logged.exc_info is not None and "a bug in judging" in str(logged.exc_info[1])
+    await rig.clock.advance(120)
+    assert len(reviews) > 5  # restarted, and judging every few seconds again
+    rig.teslamate.silent = True
+    await rig.car.set_intent(charging=True)
+    took = await rig.clock.run_until(lambda: rig.telemetry()["source"] == "tesla_api", 600)
+    assert took <= SILENCE + 30  # the watch noticed the silence after the command
+
+
+async def test_a_telemetry_handler_that_fails_unexpectedly_is_logged_once(rig, caplog):
+    observe, failing = rig.car.observe, [3]
+
+    def buggy(snapshot) -> None:
+        if failing[0]:
+            failing[0] -= 1
+            raise ValueError("a bug in taking a snapshot")
+        observe(snapshot)
+
+    rig.car.observe = buggy
+    for soc in (50, 51, 52, 53):  # three fail, each a burst of TeslaMate's topics
+        rig.fleet.patch(rig.sim.vin, {"soc": soc})
+        await rig.clock.advance(6)
+    assert rig.car.status()["soc"] == 53  # the feed went on
+    assert len(crashes(caplog, "TeslaMate telemetry failed unexpectedly")) == 1

@@ -131,6 +131,30 @@ def test_each_kind_of_trouble_is_one_clear_error_logged_once(teslamate_db, caplo
 
 
 @pytest.mark.service
+def test_a_token_for_another_tesla_host_is_not_handed_out(teslamate_db, caplog):
+    """TeslaMate 4.x on the Fleet API (its TESLA_API_HOST): the Owner API would refuse it."""
+    fleet_token = jwt(
+        {"exp": 1_900_000_000, "aud": ["https://fleet-api.prd.eu.vn.cloud.tesla.com"]}
+    )
+    teslamate_db.create_tokens_table()
+    teslamate_db.store_tokens(fleet_token, "r", KEY)
+    source = TeslaMateTokens(teslamate_db.dsn, KEY, api_url="https://owner-api.teslamotors.com/")
+    for _ in range(3):
+        with pytest.raises(NotConfigured) as e:
+            source.load()
+    assert str(e.value).startswith(
+        "TeslaMate's token is for fleet-api.prd.eu.vn.cloud.tesla.com, not "
+        "owner-api.teslamotors.com: set tesla_api_url to the API host TeslaMate uses"
+    )
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and fleet_token not in caplog.text
+    right = TeslaMateTokens(
+        teslamate_db.dsn, KEY, api_url="https://fleet-api.prd.eu.vn.cloud.tesla.com/"
+    )
+    assert right.load()["teslamate"]["sso"]["access_token"] == fleet_token
+
+
+@pytest.mark.service
 def test_an_unreachable_database_says_so():
     dsn = f"postgresql://teslamate:secretpw@127.0.0.1:{free_port()}/teslamate"
     with pytest.raises(NotConfigured) as e:
@@ -177,6 +201,21 @@ async def test_teslamates_token_reaches_the_api_and_is_never_refreshed(
 
 
 @pytest.mark.service
+async def test_a_token_that_is_no_jwt_reaches_the_api(teslamate_db, https_sim, test_ca):
+    """Issue 18: no `exp` to read, so no expiry: teslapy must still take the token."""
+    fleet, url = https_sim
+    teslamate_db.create_tokens_table()
+    teslamate_db.store_tokens("qts-0123456789abcdef", "r", KEY)
+    fleet.accepted_tokens = {"qts-0123456789abcdef"}
+    backend = TeslapyBackend(url, TeslaMateTokens(teslamate_db.dsn, KEY), ca_file=test_ca.ca_file)
+    try:
+        assert [v.vin for v in await backend.vehicles()] == [fleet.cars[0].vin]
+        assert fleet.bearer == {"qts-0123456789abcdef": 1} and fleet.calls["token"] == 0
+    finally:
+        backend.close()
+
+
+@pytest.mark.service
 async def test_an_expired_token_is_read_again_not_refreshed(teslamate_db, https_sim, test_ca):
     fleet, url = https_sim
     teslamate_db.create_tokens_table()
@@ -208,6 +247,39 @@ async def test_a_token_tesla_refuses_for_good_says_sign_in_to_teslamate(
     finally:
         backend.close()
     await asyncio.sleep(0)
+
+
+@pytest.mark.service
+@pytest.mark.parametrize(
+    "audience, says",
+    [
+        (["https://localhost/"], "and it is for localhost: TeslaMate lost its sign-in"),
+        (
+            ["https://owner-api.teslamotors.com/"],
+            "TeslaMate's token is for owner-api.teslamotors.com: set tesla_api_url to the API "
+            "host TeslaMate uses",
+        ),
+    ],
+)
+async def test_a_refusal_says_which_host_the_token_is_for(
+    teslamate_db, https_sim, test_ca, audience, says
+):
+    fleet, url = https_sim
+    token = jwt({"exp": 1_900_000_000, "aud": audience})
+    teslamate_db.create_tokens_table()
+    teslamate_db.store_tokens(token, "r", KEY)
+    fleet.accepted_tokens = {"something-else"}
+    source = TeslaMateTokens(teslamate_db.dsn, KEY, api_url=url)
+    backend = TeslapyBackend(url, source, ca_file=test_ca.ca_file)
+    try:
+        with pytest.raises(Unauthorized) as e:
+            await backend.vehicles()
+        message = str(e.value)
+        assert message.startswith("list the cars: localhost refused TeslaMate's token (HTTP 401)")
+        assert says in message and token not in message
+        assert fleet.bearer == {token: 1} and fleet.calls["token"] == 0  # read again, not resent
+    finally:
+        backend.close()
 
 
 @pytest.mark.service
