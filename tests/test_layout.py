@@ -52,7 +52,13 @@ RULES = (
     "wallbox.mqtt.topics",
     "wallbox.teslamate.health",
     "wallbox.teslamate.values",
+    "wallbox.vehicle.answers",
+    "wallbox.vehicle.billing",
+    "wallbox.vehicle.ble_wire",
     "wallbox.vehicle.charge_state",
+    "wallbox.vehicle.errors",
+    "wallbox.vehicle.fleet_wire",
+    "wallbox.vehicle.selection",
     "wallbox.vehicle.wire",
 )
 

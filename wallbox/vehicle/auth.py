@@ -38,7 +38,8 @@ from wallbox.vehicle.tokens import (
 )
 from wallbox.vehicle.wire import short_error
 
-FLEET_LOGIN_ADVICE = "run `make login FLEET_CLIENT_ID=<your app's client id>` again"
+FLEET_LOGIN = "make login FLEET_CLIENT_ID=<your app's client id>"
+FLEET_LOGIN_ADVICE = f"run `{FLEET_LOGIN}` again"
 
 
 class NoAuth:
@@ -106,9 +107,16 @@ class OAuthAuth:
     oauth = True
 
     def __init__(
-        self, tokens: TokenSource, email: str = "", *, ca_file: str = "", timeout: float = 15.0
+        self,
+        tokens: TokenSource,
+        email: str = "",
+        *,
+        ca_file: str = "",
+        timeout: float = 15.0,
+        fleet: bool = False,
     ) -> None:
         self.tokens = tokens
+        self.fleet = fleet  # a Fleet API back-end: its login takes the app's client id
         self.email = email
         self.ca_file = ca_file
         self.timeout = timeout
@@ -124,7 +132,7 @@ class OAuthAuth:
                 f"sign in to TeslaMate again (check that TeslaMate is running and signed in; "
                 f"tokens from {self.tokens.describe()})"
             )
-        return FLEET_LOGIN_ADVICE if self.extras.get("client_id") else LOGIN_ADVICE
+        return FLEET_LOGIN_ADVICE if self.fleet or self.extras.get("client_id") else LOGIN_ADVICE
 
     @property
     def reread_s(self) -> float:
@@ -145,7 +153,8 @@ class OAuthAuth:
         cache = self.tokens.load()
         email = account_email(cache, self.email)
         if email is None or not has_token(cache, email):
-            raise NotConfigured(missing_login(cache, self.email, self.tokens.describe()))
+            login = FLEET_LOGIN if self.fleet else "make login"
+            raise NotConfigured(missing_login(cache, self.email, self.tokens.describe(), login))
         self.extras = extras_of(cache, email)
 
         def save(cache: dict[str, Any]) -> None:

@@ -82,17 +82,18 @@ def has_token(cache: dict[str, Any], email: str | None) -> bool:
     return isinstance(sso, dict) and bool(sso.get("access_token") or sso.get("refresh_token"))
 
 
-def missing_login(cache: dict[str, Any], email: str, where: str) -> str:
-    """What to do when `cache` holds no usable token for `email` (empty: the only account)."""
+def missing_login(cache: dict[str, Any], email: str, where: str, login: str = "make login") -> str:
+    """What to do when `cache` holds no usable token for `email` (empty: the only account);
+    `login` is the command that signs in (the Fleet API's takes the app's client id)."""
     accounts = sorted(k for k, v in cache.items() if isinstance(v, dict) and v.get("sso"))
     if email:
-        return f"no Tesla login for {email} in {where}: run `make login TESLA_EMAIL={email}`"
+        return f"no Tesla login for {email} in {where}: run `{login} TESLA_EMAIL={email}`"
     if len(accounts) > 1:
         return (
             f"{where} holds {len(accounts)} Tesla accounts ({', '.join(accounts)}): "
             "set tesla_email to the one to use"
         )
-    return f"no Tesla login in {where} yet: run `make login`"
+    return f"no Tesla login in {where} yet: run `{login}`"
 
 
 # What a login entry holds besides teslapy's own `url` and `sso`: a Fleet login keeps
