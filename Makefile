@@ -7,6 +7,8 @@ DATA_DIR     ?= data
 CERTS_DIR    ?= certs
 ARGS         ?=
 TESLA_EMAIL  ?=
+FLEET_CLIENT_ID ?=
+FLEET_REDIRECT_URI ?=
 SIM_PORT     ?= 5010
 DEMO_DIR     ?= data-demo
 
@@ -41,12 +43,13 @@ help:
 	@echo "make status   what is stored, what TeslaLogger has to fetch, the mirror's backlog"
 	@echo "make cert     show the CA files and export them for an Android phone"
 	@echo "make wireguard  print the phone's WireGuard config (WG_ENDPOINT=host:port)"
-	@echo "make login    sign in to Tesla for the wallbox API (TESLA_EMAIL=you@example.org)"
+	@echo "make login    sign in to Tesla for the wallbox API (FLEET_CLIENT_ID=<your app's id>)"
 	@echo "make demo     the wallbox API against a simulated car (port $(WALLBOX_PORT)), no Tesla needed"
 	@echo "make export   write the ScanMyTesla history (TOKEN FROM TO FORMAT=csv|jsonl OUT=file)"
 	@echo "make state    print the newest value of every id (TOKEN)"
 	@echo "make lint     ruff"
-	@echo "Variables: PROXY_PORT WALLBOX_PORT WEB_PORT DATA_DIR CERTS_DIR ARGS PYTHON TESLA_EMAIL SIM_PORT"
+	@echo "Variables: PROXY_PORT WALLBOX_PORT WEB_PORT DATA_DIR CERTS_DIR ARGS PYTHON TESLA_EMAIL"
+	@echo "           FLEET_CLIENT_ID FLEET_REDIRECT_URI SIM_PORT DEMO_BACKEND"
 
 $(BIN)/python:
 	@py=$$($(FIND_PYTHON)) || { \
@@ -87,9 +90,13 @@ cert: $(STAMP)
 	$(BIN)/python -m certs.export --confdir $(CERTS_DIR)
 
 # Tesla's sign-in, for the wallbox API: writes teslapy's token cache into DATA_DIR.
+# FLEET_CLIENT_ID: the Fleet API with your own developer app (the secret is asked for,
+# or read from TESLA_CLIENT_SECRET); without it, teslapy's Owner API sign-in.
 login: $(STAMP)
 	$(BIN)/python -m wallbox.vehicle.login --token-file $(DATA_DIR)/tesla_token.json \
-		$(if $(TESLA_EMAIL),--email $(TESLA_EMAIL))
+		$(if $(TESLA_EMAIL),--email $(TESLA_EMAIL)) \
+		$(if $(FLEET_CLIENT_ID),--client-id $(FLEET_CLIENT_ID)) \
+		$(if $(FLEET_REDIRECT_URI),--redirect-uri $(FLEET_REDIRECT_URI))
 
 # The wallbox API against the car simulator, both clocks 10x faster; its own data directory.
 demo: $(STAMP)

@@ -48,7 +48,8 @@ async def token(request: web.Request) -> web.Response:
     form = await request.post() if request.can_read_body else {}
     grant = str(form.get("grant_type") or "")
     client_id = str(form.get("client_id") or "")
-    fleet.via[("token", f"{grant} client_id={client_id}")] += 1
+    extra = "".join(f" +{k}" for k in ("client_secret", "code_verifier", "audience") if form.get(k))
+    fleet.via[("token", f"{grant} client_id={client_id}{extra}")] += 1
     if fleet.client_id and client_id != fleet.client_id:
         return _refused("invalid_client", f"unknown client_id {client_id!r}")
     if grant == "refresh_token":
