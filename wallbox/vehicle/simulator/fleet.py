@@ -59,9 +59,18 @@ class Fleet:
             car.last_activity = self._advanced_to
 
     @classmethod
-    def with_cars(cls, count: int = 1, clock: Clock | None = None, **settings: Any) -> "Fleet":
+    def with_cars(
+        cls, count: int = 1, clock: Clock | None = None, vins: tuple[str, ...] = (), **settings: Any
+    ) -> "Fleet":
+        """`vins`: the first cars' VINs (real-looking ones, for wallbox_cars); the rest
+        are 5YJ3SIM0000000001 and up, which no real VIN can be (no I in VINs)."""
         cars = [
-            SimCar(vin=f"5YJ3SIM0000{n:06d}", id=9_000_000 + n, name=f"Sim {n}", **settings)
+            SimCar(
+                vin=vins[n - 1] if n <= len(vins) else f"5YJ3SIM0000{n:06d}",
+                id=9_000_000 + n,
+                name=f"Sim {n}",
+                **settings,
+            )
             for n in range(1, count + 1)
         ]
         return cls(cars, clock)

@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--closed", action="store_true", help="owner: refuse all with 403")
     parser.add_argument("--signing-proxy-port", type=int, help="fleet: tesla-http-proxy here")
     parser.add_argument("--cars", type=int, default=1)
+    parser.add_argument("--vin", action="append", default=[], help="the next car's VIN")
     parser.add_argument("--time-factor", type=float, default=1.0, help="simulated s per real s")
     parser.add_argument("--asleep", action="store_true", help="start with the cars asleep")
     parser.add_argument("--soc", type=float, default=40.0)
@@ -90,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         state="asleep" if args.asleep else "online",
         soc=args.soc,
         wake_delay=args.wake_delay,
+        vins=tuple(v.upper() for v in args.vin),
     )
     fleet.accepted_tokens = set(args.token)
     fleet.client_id = args.client_id
