@@ -113,6 +113,16 @@ SECTIONS = [
         "127.0.0.1:1883). A naive pass-through would make one read and one command per "
         "round: 240 calls an hour. Target: at least 10x fewer Tesla API calls.",
     ),
+    Section(
+        "Vehicle API calls and Fleet cost of a PV hour, per back-end",
+        "pv_session.py",
+        ["--backends", "--asleep"],
+        ["--hours", "0.25", "--backends", "--asleep"],
+        "The same hour, the car asleep at the start, through each vehicle back-end against "
+        "the simulator in its shape: TeslaBleHttpProxy, the Fleet API with one's own app "
+        "(HTTPS, commands signed by a simulated tesla-http-proxy), a relay, the Owner-shaped "
+        "API, and the closed Owner API. Billed: answers under 500, as Tesla counts them.",
+    ),
 ]
 
 

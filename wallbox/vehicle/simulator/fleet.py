@@ -37,6 +37,10 @@ KINDS = {
     "body_controller_state": "data",
     "auto_wake": "wake",
     "token": "auth",  # sign-in and refreshes: never billed
+    "forbidden": "refused",  # the closed Owner API's 403, whatever was asked
+    "unauthorized": "refused",  # a 401 for a token not accepted
+    "misdirected": "data",  # the Fleet API's 421 to a call outside the region
+    "unsigned": "command",  # its 403 to a command that was not signed
 }
 
 
