@@ -42,6 +42,17 @@ FLEET_LOGIN = "make login FLEET_CLIENT_ID=<your app's client id>"
 FLEET_LOGIN_ADVICE = f"run `{FLEET_LOGIN}` again"
 
 
+def with_expiry(cache: dict[str, Any], email: str) -> dict[str, Any]:
+    """`cache` with a number in the entry's `expires_at` (0: not known): teslapy compares
+    it with `<` when the session is created, and a token without one (not a JWT, a
+    refresh token alone) would raise a TypeError there instead of a typed error."""
+    entry = cache.get(email)
+    sso = entry.get("sso") if isinstance(entry, dict) else None
+    if not isinstance(sso, dict) or isinstance(sso.get("expires_at"), int | float):
+        return cache
+    return {**cache, email: {**entry, "sso": {**sso, "expires_at": 0}}}
+
+
 class NoAuth:
     """A local proxy that needs no token (TeslaBleHttpProxy, the simulator over http)."""
 
@@ -156,6 +167,7 @@ class OAuthAuth:
             login = FLEET_LOGIN if self.fleet else "make login"
             raise NotConfigured(missing_login(cache, self.email, self.tokens.describe(), login))
         self.extras = extras_of(cache, email)
+        cache = with_expiry(cache, email)
 
         def save(cache: dict[str, Any]) -> None:
             if not self.read_only:
@@ -184,8 +196,8 @@ class OAuthAuth:
             self._reread(session, what, force=False)
             return
         expires_at = session.token.get("expires_at") or 0
-        if 0 < expires_at < time.time() + 60:
-            self.refresh(session, what)
+        if 0 < expires_at < time.time() + 60 or not session.token.get("access_token"):
+            self.refresh(session, what)  # also a login that holds only a refresh token
 
     def after_401(self, session: teslapy.Tesla, what: str) -> bool:
         if self.read_only:
@@ -197,8 +209,13 @@ class OAuthAuth:
 
     def refresh(self, session: teslapy.Tesla, what: str) -> None:
         """teslapy's refresh, at the login's own auth host; it saves the new tokens."""
+        refresh_token = session.token.get("refresh_token")
+        if not refresh_token:
+            raise Unauthorized(f"{what}: the login holds no refresh token: {self.advice}")
         try:
-            session.refresh_token(timeout=self.timeout, verify=self.ca_file or True)
+            session.refresh_token(
+                refresh_token=refresh_token, timeout=self.timeout, verify=self.ca_file or True
+            )
         except OAuth2Error as e:
             raise Unauthorized(
                 f"{what}: the Tesla login is no longer valid ({e.description or e.error}): "

@@ -114,3 +114,16 @@ async def test_no_login_sends_nothing(fleet_api, tmp_path, test_ca):
     finally:
         backend.close()
     assert not (tmp_path / "none.json").exists()
+
+
+async def test_a_login_with_only_a_refresh_token_is_refreshed_first(fleet_api, tmp_path, test_ca):
+    fleet, url, _ = fleet_api
+    tokens = TokenFile(tmp_path / "tesla_token.json")
+    entry = {"url": url, "sso": {"refresh_token": "refresh-1"}, "client_id": APP}
+    tokens.save({"me@example.org": entry})
+    backend = FleetBackend(url, tokens, ca_file=test_ca.ca_file, timeout=5)
+    try:
+        assert len(await backend.vehicles()) == 1
+        assert fleet.calls["unauthorized"] == 0 and fleet.calls["token"] == 1
+    finally:
+        backend.close()
