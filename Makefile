@@ -7,8 +7,11 @@ DATA_DIR     ?= data
 CERTS_DIR    ?= certs
 ARGS         ?=
 TESLA_EMAIL  ?=
+FLEET_CLIENT_ID ?=
+FLEET_REDIRECT_URI ?=
 SIM_PORT     ?= 5010
 DEMO_DIR     ?= data-demo
+DEMO_BACKEND ?= ble
 
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -41,12 +44,14 @@ help:
 	@echo "make status   what is stored, what TeslaLogger has to fetch, the mirror's backlog"
 	@echo "make cert     show the CA files and export them for an Android phone"
 	@echo "make wireguard  print the phone's WireGuard config (WG_ENDPOINT=host:port)"
-	@echo "make login    sign in to Tesla for the wallbox API (TESLA_EMAIL=you@example.org)"
+	@echo "make login    sign in to Tesla for the wallbox API (FLEET_CLIENT_ID=<your app's id>)"
 	@echo "make demo     the wallbox API against a simulated car (port $(WALLBOX_PORT)), no Tesla needed"
+	@echo "              (DEMO_BACKEND=ble|relay|owner: which vehicle back-end it goes through)"
 	@echo "make export   write the ScanMyTesla history (TOKEN FROM TO FORMAT=csv|jsonl OUT=file)"
 	@echo "make state    print the newest value of every id (TOKEN)"
 	@echo "make lint     ruff"
-	@echo "Variables: PROXY_PORT WALLBOX_PORT WEB_PORT DATA_DIR CERTS_DIR ARGS PYTHON TESLA_EMAIL SIM_PORT"
+	@echo "Variables: PROXY_PORT WALLBOX_PORT WEB_PORT DATA_DIR CERTS_DIR ARGS PYTHON TESLA_EMAIL"
+	@echo "           FLEET_CLIENT_ID FLEET_REDIRECT_URI SIM_PORT DEMO_BACKEND"
 
 $(BIN)/python:
 	@py=$$($(FIND_PYTHON)) || { \
@@ -87,15 +92,30 @@ cert: $(STAMP)
 	$(BIN)/python -m certs.export --confdir $(CERTS_DIR)
 
 # Tesla's sign-in, for the wallbox API: writes teslapy's token cache into DATA_DIR.
+# FLEET_CLIENT_ID: the Fleet API with your own developer app (the secret is asked for,
+# or read from TESLA_CLIENT_SECRET); without it, teslapy's Owner API sign-in.
 login: $(STAMP)
 	$(BIN)/python -m wallbox.vehicle.login --token-file $(DATA_DIR)/tesla_token.json \
-		$(if $(TESLA_EMAIL),--email $(TESLA_EMAIL))
+		$(if $(TESLA_EMAIL),--email $(TESLA_EMAIL)) \
+		$(if $(FLEET_CLIENT_ID),--client-id $(FLEET_CLIENT_ID)) \
+		$(if $(FLEET_REDIRECT_URI),--redirect-uri $(FLEET_REDIRECT_URI))
 
 # The wallbox API against the car simulator, both clocks 10x faster; its own data directory.
+# DEMO_BACKEND: ble (TeslaBleHttpProxy, the default), relay, or owner: the simulator plays
+# that API and the wallbox API drives it through that back-end.
+DEMO_VIN := 5YJ3E7EA1KF000001
+DEMO_SIM_ble   := --shape ble --vin $(DEMO_VIN)
+DEMO_SET_ble   := --set tesla_backend=ble --set wallbox_cars=$(DEMO_VIN)
+DEMO_SIM_relay := --shape relay --token demo-relay-token
+DEMO_SET_relay := --set tesla_backend=relay --set tesla_api_token=demo-relay-token
+DEMO_SIM_owner := --shape owner
+DEMO_SET_owner := --set tesla_backend=owner
 demo: $(STAMP)
-	@$(BIN)/python -m wallbox.vehicle.simulator --port $(SIM_PORT) --time-factor 10 --asleep & sim=$$!; \
+	@test -n "$(DEMO_SIM_$(DEMO_BACKEND))" || { echo "DEMO_BACKEND: ble, relay or owner" >&2; exit 2; }
+	@$(BIN)/python -m wallbox.vehicle.simulator --port $(SIM_PORT) --time-factor 10 --asleep \
+		$(DEMO_SIM_$(DEMO_BACKEND)) & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
-	echo "Demo: a simulated, sleeping Tesla; try (Ctrl-C ends the demo):"; \
+	echo "Demo: a simulated, sleeping Tesla behind $(DEMO_BACKEND); try (Ctrl-C ends the demo):"; \
 	echo "  curl -s localhost:$(WALLBOX_PORT)/tlwb/1/status"; \
 	echo "  curl -s 'localhost:$(WALLBOX_PORT)/tlwb/1/control?1&wait=60'"; \
 	echo "  curl -s localhost:$(WALLBOX_PORT)/tlwb/1/set_amps?8"; \
@@ -104,6 +124,7 @@ demo: $(STAMP)
 	$(BIN)/mitmdump --set confdir=$(abspath $(CERTS_DIR)) -s addons/entry.py \
 		--mode regular@$(PROXY_PORT) --set data_dir=$(DEMO_DIR) \
 		--set wallbox_port=$(WALLBOX_PORT) --set tesla_api_url=http://127.0.0.1:$(SIM_PORT) \
+		$(DEMO_SET_$(DEMO_BACKEND)) \
 		--set wallbox_time_factor=10 --set wallbox_pv_location=48.1374,11.5755 $(ARGS)
 
 # WG_ENDPOINT: the address the phone reaches this host at from mobile data (router port-forward).

@@ -5,8 +5,8 @@ reloads keep working); `done` stops it without awaiting: the listening socket
 closes at once, idle connections are closed, the controller's workers are
 cancelled and the teslapy thread is released.
 
-Nothing is sent to Tesla until there is a login (`make login`) or
-`tesla_api_url` points at a local proxy or the simulator.
+Nothing is sent to Tesla until a back-end is set up (addons/vehicle_backend.py):
+until then the wallbox answers 503 naming the ones that work.
 """
 
 import asyncio
@@ -18,9 +18,10 @@ from pathlib import Path
 from aiohttp import web
 from mitmproxy import ctx, exceptions
 
-from addons.options import check_file, check_range, checked
+from addons.options import check_range, checked
 from addons.store import Store
 from addons.teslamate import TeslaMate
+from addons.vehicle_backend import VehicleOptions
 from storage.database import StorageError
 from storage.intents import IntentStore
 from wallbox.api.security import TOKEN_FILE as SECRET_FILE
@@ -32,14 +33,10 @@ from wallbox.control.geo import parse_pv_locations
 from wallbox.control.planner import PollPolicy
 from wallbox.control.settings import Settings
 from wallbox.supervisor import spawn
-from wallbox.vehicle.teslapy_backend import TeslapyBackend
-from wallbox.vehicle.tokens import TokenFile
-from wallbox.vehicle.wire import OWNER_API_URL, normalize_api_url
 
 logger = logging.getLogger(__name__)
 
 VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$", re.IGNORECASE)
-TOKEN_FILE = "tesla_token.json"
 
 
 class WallboxApi:
@@ -51,6 +48,7 @@ class WallboxApi:
         self._server: asyncio.AbstractServer | None = None
         self._starting: asyncio.Task[None] | None = None
         self._followers: list[Callable[[Controller], None]] = []
+        self.vehicle = VehicleOptions()  # the tesla_* options and the back-end they choose
 
     def when_started(self, follower: Callable[[Controller], None]) -> None:
         """Call `follower(controller)` once the controller exists (MQTT, openWB)."""
@@ -80,7 +78,8 @@ class WallboxApi:
             "wallbox_cars",
             Sequence[str],
             [],
-            "VINs in car-number order (car 1 first). Empty: the account's order.",
+            "VINs in car-number order (car 1 first). Empty: the account's order; "
+            "TeslaBleHttpProxy has no car list, so it needs them.",
         )
         loader.add_option(
             "wallbox_pv_location",
@@ -123,39 +122,7 @@ class WallboxApi:
             "Run the controller's clock this many times faster: only for `make demo` and "
             "tests against the simulator (which then gets the same --time-factor).",
         )
-        loader.add_option(
-            "tesla_api_url",
-            str,
-            OWNER_API_URL,
-            "The vehicle API: the Owner API, a Fleet API region host, a local "
-            "tesla-http-proxy or TeslaBleHttpProxy (http:// only for local ones: no token "
-            "is sent over http).",
-        )
-        loader.add_option(
-            "tesla_api_vin_in_path",
-            str,
-            "auto",
-            "Name cars by VIN in API paths: auto (yes everywhere but the Owner API), yes, no.",
-            choices=["auto", "yes", "no"],
-        )
-        loader.add_option(
-            "tesla_api_ca_file",
-            str,
-            "",
-            "CA file to trust for tesla_api_url (a local tesla-http-proxy's own certificate).",
-        )
-        loader.add_option(
-            "tesla_email",
-            str,
-            "",
-            "The Tesla account; may stay empty when the token file holds only one account.",
-        )
-        loader.add_option(
-            "tesla_token_file",
-            str,
-            "",
-            "teslapy's token cache (written by `make login`); empty: data_dir/tesla_token.json.",
-        )
+        self.vehicle.load(loader)
 
     def configure(self, updated: set[str]) -> None:
         o = ctx.options
@@ -169,8 +136,7 @@ class WallboxApi:
         check_range(updated, "wallbox_time_factor", 1, 1000, "1..1000 (1: real time)")
         check_range(updated, "wallbox_poll_charging", 30, 2**31, "30 s or more")
         check_range(updated, "wallbox_poll_idle", 60, 2**31, "60 s or more")
-        checked(updated, "tesla_api_url", normalize_api_url)
-        check_file(updated, "tesla_api_ca_file")
+        self.vehicle.configure(updated)
         if self.controller is not None:
             live = {"wallbox_pv_location", "wallbox_pv_geofences", "wallbox_control_everywhere"}
             if updated & live:
@@ -219,15 +185,7 @@ class WallboxApi:
                     where,
                     where,
                 )
-        token_file = Path(o.tesla_token_file) if o.tesla_token_file else data_dir / TOKEN_FILE
-        tokens = self.teslamate.token_source() or TokenFile(token_file)
-        backend = TeslapyBackend(
-            o.tesla_api_url,
-            tokens,
-            o.tesla_email,
-            vin_path=o.tesla_api_vin_in_path,
-            ca_file=o.tesla_api_ca_file,
-        )
+        backend, choice, tokens = await self.vehicle.build(data_dir, self.teslamate.token_source())
         storage = None
         try:
             storage = IntentStore(await self.store.opened())
@@ -272,8 +230,8 @@ class WallboxApi:
         logger.info(
             "wallbox API listening at %s (vehicle API: %s, tokens: %s, telemetry: %s)",
             where,
-            backend.api_url,
-            tokens.describe() if backend.secure else "none needed",
+            f"{choice.kind} at {choice.api_url} ({choice.why})" if choice.api_url else "none",
+            tokens,
             telemetry,
         )
 

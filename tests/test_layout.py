@@ -58,7 +58,13 @@ RULES = (
     "wallbox.teslamate.audience",
     "wallbox.teslamate.health",
     "wallbox.teslamate.values",
+    "wallbox.vehicle.answers",
+    "wallbox.vehicle.billing",
+    "wallbox.vehicle.ble_wire",
     "wallbox.vehicle.charge_state",
+    "wallbox.vehicle.errors",
+    "wallbox.vehicle.fleet_wire",
+    "wallbox.vehicle.selection",
     "wallbox.vehicle.wire",
 )
 

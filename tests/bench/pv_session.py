@@ -18,13 +18,22 @@ real Mosquitto as TeslaMate would (its whole summary, retained, whenever a
 value changed, looked at every `--teslamate-every` simulated seconds) and the
 controller takes its state from there. `--both` runs the hour without and with
 it and compares.
+
+    .venv/bin/python tests/bench/pv_session.py --backend ble|fleet|relay|owner|closed
+    .venv/bin/python tests/bench/pv_session.py --backends [--asleep]
+
+`--backend` picks the vehicle back-end and the simulator's shape (backends.py):
+TeslaBleHttpProxy, the Fleet API with one's own app (HTTPS, tesla-http-proxy
+signing the commands), a relay, the Owner-shaped API (the default, as before),
+or the closed Owner API. `--backends` runs the hour once per back-end and
+prints the calls and what Tesla would bill for them (every answer under 500,
+billing.py) side by side.
 """
 
 import argparse
 import asyncio
 import logging
 import sys
-import tempfile
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -36,6 +45,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from bench import backends  # noqa: E402
+from bench.backends import KINDS, TITLES  # noqa: E402
 from support.fake_teslamate import prefix, teslamate_topics  # noqa: E402
 from wallbox.api.server import make_app  # noqa: E402
 from wallbox.clock import ScaledClock  # noqa: E402
@@ -44,13 +55,9 @@ from wallbox.control.planner import PollPolicy  # noqa: E402
 from wallbox.control.settings import Settings  # noqa: E402
 from wallbox.mqtt.link import MqttLink, parse_broker_url  # noqa: E402
 from wallbox.teslamate.feed import TeslaMateFeed  # noqa: E402
+from wallbox.vehicle.billing import PER_DOLLAR, cost_usd  # noqa: E402
 from wallbox.vehicle.simulator.fleet import Fleet  # noqa: E402
-from wallbox.vehicle.simulator.server import make_app as make_simulator  # noqa: E402
-from wallbox.vehicle.teslapy_backend import TeslapyBackend  # noqa: E402
-from wallbox.vehicle.tokens import TokenFile  # noqa: E402
 
-# Fleet API prices (PROTOCOL.md 5): calls per US dollar.
-PER_DOLLAR = {"data": 500, "command": 1000, "wake": 50}
 AMPS_PATTERN = [16, 12, 8, 10, 14, 6, 9, 16, 11, 7, 13, 15]  # PV surplus, in amps
 
 
@@ -103,7 +110,7 @@ class FakeTeslaMate:
 async def session(args: argparse.Namespace) -> dict:
     clock = ScaledClock(args.factor)
     fleet = Fleet.with_cars(1, clock, soc=30.0, state="asleep" if args.asleep else "online")
-    sim_runner, sim_port = await serve(make_simulator(fleet))
+    setup = await backends.start(args.backend, fleet)
     feed = subscriber = teslamate = None
     if args.teslamate:
         teslamate = FakeTeslaMate(args.broker, fleet, clock, args.teslamate_every)
@@ -116,10 +123,10 @@ async def session(args: argparse.Namespace) -> dict:
             on_connection=feed.on_connection,
         )
         subscriber.start()
-    with tempfile.TemporaryDirectory() as tmp:
-        backend = TeslapyBackend(f"http://127.0.0.1:{sim_port}", TokenFile(Path(tmp) / "t.json"))
+    if True:  # one block, as the session's scope
         policy = PollPolicy(charging_s=args.poll_charging, idle_s=args.poll_idle)
-        controller = Controller(backend, clock=clock, settings=Settings(policy=policy), feed=feed)
+        settings = Settings(policy=policy, cars=setup.cars)
+        controller = Controller(setup.backend, clock=clock, settings=settings, feed=feed)
         if feed is not None:
             feed.bind(controller)
         api_runner, api_port = await serve(make_app(controller, "bench-secret-0000"))
@@ -133,12 +140,13 @@ async def session(args: argparse.Namespace) -> dict:
                     return await reply.json()
 
             want = "teslamate" if args.teslamate else "tesla_api"
-            while (s := await get("/tlwb/1/status")).get("error") or (
-                s["telemetry"]["source"] != want
+            while args.backend != "closed" and (
+                (s := await get("/tlwb/1/status")).get("error") or s["telemetry"]["source"] != want
             ):
                 await clock.sleep(1)
             loop_calls.clear()
-            fleet.calls.clear()
+            for counter in (fleet.calls, fleet.billed, fleet.via):
+                counter.clear()
             start = clock.now()
             await get("/tlwb/1/control?1")
             rounds = changes = 0
@@ -154,15 +162,17 @@ async def session(args: argparse.Namespace) -> dict:
                 await clock.sleep(start + rounds * args.loop - clock.now())
             final = await get("/tlwb/1/status")
         await api_runner.cleanup()
-        backend.close()
+        await setup.close()
     if teslamate is not None and subscriber is not None and feed is not None:
         subscriber.close()
         feed.stop()
         await teslamate.stop()
-    await sim_runner.cleanup()
     hours = (clock.now() - start) / 3600
-    by_kind = fleet.calls_report()["by_kind"]
+    report = fleet.calls_report()
+    by_kind = {k: n for k, n in report["by_kind"].items() if k != "auth"}
     return {
+        "backend": args.backend,
+        "billed": report["billed"],
         "hours": hours,
         "rounds": rounds,
         "changes": changes,
@@ -171,21 +181,30 @@ async def session(args: argparse.Namespace) -> dict:
         "by_kind": by_kind,
         "soc": (30, final.get("soc")),
         "sent_amps": [v["charging_amps"] for _, n, v in fleet.cars[0].commands if "amps" in n],
-        "telemetry": final["telemetry"]["source"],
+        "telemetry": final.get("telemetry", {}).get("source", "none: " + final.get("error", "")),
         "bursts": teslamate.bursts if teslamate else 0,
     }
+
+
+def cost_words(r: dict, hours: float) -> str:
+    """What the hour's calls cost on this back-end."""
+    cost = cost_usd(r["billed"]) / hours
+    return {
+        "ble": "$0: Bluetooth, nothing reaches Tesla's servers",
+        "relay": f"the relay's own plan (as Fleet API calls: ${cost:.3f}/h)",
+        "closed": f"refused, {sum(r['billed'].values())} answers",
+    }.get(r["backend"], f"${cost:.3f}/h")
 
 
 def report(r: dict, args: argparse.Namespace) -> None:
     hours = r["hours"]
     tesla = sum(r["tesla"].values())
-    cost = sum(n / PER_DOLLAR[kind] for kind, n in r["by_kind"].items())
     direct = r["rounds"] / PER_DOLLAR["data"] + r["rounds"] / PER_DOLLAR["command"]
     start = "asleep" if args.asleep else "online"
     print(
-        f"PV session: {hours:.2f} simulated h, loop every {args.loop:.0f} s, amps changing "
-        f"every {args.change_every:.0f} s ({r['changes']} changes), car starts {start}, "
-        f"SoC {r['soc'][0]} -> {r['soc'][1]} %"
+        f"PV session ({TITLES[r['backend']]}): {hours:.2f} simulated h, loop every "
+        f"{args.loop:.0f} s, amps changing every {args.change_every:.0f} s ({r['changes']} "
+        f"changes), car starts {start}, SoC {r['soc'][0]} -> {r['soc'][1]} %"
     )
     if r["bursts"]:
         print(
@@ -193,20 +212,35 @@ def report(r: dict, args: argparse.Namespace) -> None:
             f"source at the end: {r['telemetry']}"
         )
     else:
-        print("  telemetry: none, the Tesla API is read")
+        print(f"  telemetry: none, the vehicle API is read ({r['telemetry']})")
     loop = r["loop_calls"]
     print(f"  loop HTTP calls to the wallbox API: {loop:5d}  ({loop / hours:.0f}/h)")
-    print(f"  Tesla API calls:                    {tesla:5d}  ({tesla / hours:.0f}/h)")
+    print(f"  vehicle API calls:                  {tesla:5d}  ({tesla / hours:.0f}/h)")
     for kind in ("data", "command", "wake"):
         n = r["by_kind"].get(kind, 0)
         print(f"    {kind:8s} {n:4d}  ({n / hours:.0f}/h)")
     for endpoint, n in sorted(r["tesla"].items()):
         print(f"      {endpoint:28s} {n:4d}")
-    print(f"  ratio: {tesla / loop:.3f} Tesla calls per loop call")
+    print(f"  ratio: {tesla / loop:.3f} vehicle API calls per loop call")
     print(
-        f"  Fleet API cost: ${cost / hours:.3f}/h (a loop calling Tesla directly, one read "
+        f"  cost: {cost_words(r, hours)} (a loop calling the Fleet API directly, one read "
         f"and one set_charging_amps per round: ${direct / hours:.3f}/h)"
     )
+
+
+def table(results: list[dict], args: argparse.Namespace) -> None:
+    start = "asleep" if args.asleep else "online"
+    print(f"Per back-end, one PV hour (car starts {start}), per hour:")
+    print(f"  {'back-end':22s} {'calls':>5s} {'data':>5s} {'cmd':>4s} {'wake':>4s} "
+          f"{'billed':>6s}  cost")  # fmt: skip
+    for r in results:
+        h, kinds = r["hours"], r["by_kind"]
+        billed = "-" if r["backend"] == "ble" else f"{sum(r['billed'].values()) / h:.0f}"
+        print(
+            f"  {TITLES[r['backend']]:22s} {sum(r['tesla'].values()) / h:5.0f} "
+            f"{kinds.get('data', 0) / h:5.0f} {kinds.get('command', 0) / h:4.0f} "
+            f"{kinds.get('wake', 0) / h:4.0f} {billed:>6s}  {cost_words(r, h)}"
+        )
 
 
 def main() -> None:
@@ -222,8 +256,18 @@ def main() -> None:
     parser.add_argument("--teslamate-every", type=float, default=10.0, help="TeslaMate's poll, s")
     parser.add_argument("--broker", default="mqtt://127.0.0.1:1883")
     parser.add_argument("--both", action="store_true", help="without, then with TeslaMate")
+    parser.add_argument("--backend", choices=KINDS, default="owner", help="the vehicle back-end")
+    parser.add_argument("--backends", action="store_true", help="the hour once per back-end")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.backends:
+        results = []
+        for kind in KINDS:
+            args.backend, args.teslamate = kind, False
+            results.append(asyncio.run(session(args)))
+            report(results[-1], args)
+        table(results, args)
+        return
     runs = [False, True] if args.both else [args.teslamate]
     totals = []
     for with_teslamate in runs:

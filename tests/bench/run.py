@@ -114,6 +114,16 @@ SECTIONS = [
         "round: 240 calls an hour. Target: at least 10x fewer Tesla API calls.",
     ),
     Section(
+        "Vehicle API calls and Fleet cost of a PV hour, per back-end",
+        "pv_session.py",
+        ["--backends", "--asleep"],
+        ["--hours", "0.25", "--backends", "--asleep"],
+        "The same hour, the car asleep at the start, through each vehicle back-end against "
+        "the simulator in its shape: TeslaBleHttpProxy, the Fleet API with one's own app "
+        "(HTTPS, commands signed by a simulated tesla-http-proxy), a relay, the Owner-shaped "
+        "API, and the closed Owner API. Billed: answers under 500, as Tesla counts them.",
+    ),
+    Section(
         "The SoC guard: stopping at a target below 50 %",
         "soc_guard.py",
         [],

@@ -34,16 +34,30 @@ def http(url: str, method: str = "GET", body=None, headers=None, timeout: float 
 
 class Simulator:
     """With `tls` (a TestCA) it serves HTTPS as `localhost`; `tokens`: the only bearer
-    tokens it accepts."""
+    tokens it accepts; `shape`: which API it plays (owner, fleet, ble, relay; `closed`:
+    the Owner API as since June 2026); `signing_proxy`: fleet, with tesla-http-proxy
+    on a port of its own (`proxy_url`); `client_id`, `refresh_tokens`: its auth host's."""
 
     def __init__(self, workdir: Path, *, time_factor: float = 1.0, asleep: bool = False,
                  cars: int = 1, port: int | None = None, tls=None,
-                 tokens: list[str] | None = None) -> None:  # fmt: skip
+                 tokens: list[str] | None = None, shape: str = "owner", closed: bool = False,
+                 signing_proxy: bool = False, client_id: str = "",
+                 refresh_tokens: list[str] | None = None,
+                 vins: list[str] | None = None) -> None:  # fmt: skip
         self.port = port or free_port()
         self.args = [
             sys.executable, "-m", "wallbox.vehicle.simulator", "--port", str(self.port),
-            "--time-factor", str(time_factor), "--cars", str(cars),
-        ] + (["--asleep"] if asleep else [])  # fmt: skip
+            "--time-factor", str(time_factor), "--cars", str(cars), "--shape", shape,
+        ] + (["--asleep"] if asleep else []) + (["--closed"] if closed else [])  # fmt: skip
+        self.proxy_port = free_port() if signing_proxy else None
+        if self.proxy_port:
+            self.args += ["--signing-proxy-port", str(self.proxy_port)]
+        if client_id:
+            self.args += ["--client-id", client_id]
+        for vin in vins or ():
+            self.args += ["--vin", vin]
+        for refresh in refresh_tokens or ():
+            self.args += ["--refresh-token", refresh]
         self.context = None
         if tls is not None:
             self.context = ssl.create_default_context(cafile=tls.ca_file)
@@ -61,10 +75,16 @@ class Simulator:
             return f"https://localhost:{self.port}"
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def proxy_url(self) -> str:
+        return f"https://localhost:{self.proxy_port}"
+
     def start(self) -> "Simulator":
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         wait_for_port(self.port)
+        if self.proxy_port:
+            wait_for_port(self.proxy_port)
         return self
 
     def stop(self) -> None:

@@ -35,6 +35,8 @@ def car_at_pv_location(
 ) -> bool:
     if car is None:
         return False
+    if car.nearby:  # read over Bluetooth: within metres of TeslaBleHttpProxy, at home
+        return True
     return at_pv_location(car.latitude, car.longitude, car.geofence, locations, geofences)
 
 

@@ -55,6 +55,8 @@ class ChargePoint:
             return Whereabouts(True, "no PV location set: every place counts")
         if car is None:
             return Whereabouts(None, "nothing read from the car yet")
+        if car.nearby:  # read over Bluetooth: within metres of TeslaBleHttpProxy, at home
+            return Whereabouts(True, "within Bluetooth range of TeslaBleHttpProxy, at home")
         if at_pv_location(
             car.latitude, car.longitude, car.geofence, self.locations, self.geofences
         ):

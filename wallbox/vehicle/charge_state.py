@@ -42,6 +42,9 @@ class ChargeState:
     latitude: float | None = None
     longitude: float | None = None
     geofence: str | None = None  # TeslaMate's geofence name, when it supplies one
+    # Read over Bluetooth (TeslaBleHttpProxy): the car is within a few metres of the
+    # proxy, so at home, though no position comes with the data.
+    nearby: bool = False
     source: str = "api"  # "api", "summary", or the telemetry's name
     reported_at: float | None = None  # telemetry: its newest message about the car; API: None
 

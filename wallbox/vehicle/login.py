@@ -1,7 +1,13 @@
-"""`make login`: sign in to Tesla with teslapy and store the tokens for the wallbox API.
+"""`make login`: sign in to Tesla and store the tokens for the wallbox API.
 
+    python -m wallbox.vehicle.login --token-file data/tesla_token.json --client-id <app id>
     python -m wallbox.vehicle.login --token-file data/tesla_token.json [--email you@example.org]
     python -m wallbox.vehicle.login --token-file ... --email ... --refresh-token <token>
+
+With `--client-id` (`make login FLEET_CLIENT_ID=...`) it signs in to the Fleet
+API with your own developer app (fleet_login.py). Without, it is teslapy's
+Owner API sign-in, which Tesla closed to third parties in June 2026; it stays
+for the cars and accounts it still serves.
 
 Interactive by default: it prints Tesla's sign-in URL; sign in in a browser, then
 paste the URL of the "Page Not Found" page it lands on. With `--refresh-token`
@@ -16,6 +22,8 @@ from pathlib import Path
 
 import teslapy
 
+from wallbox.vehicle import fleet_login
+from wallbox.vehicle.fleet_wire import AUTH_HOST, AUTHORIZE_URL, DISCOVERY_URL
 from wallbox.vehicle.tokens import TokenFile, account_email
 
 
@@ -27,7 +35,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sso-url", default="", help="Tesla's sign-in host (https://auth.tesla.cn/ in China)"
     )
+    fleet = parser.add_argument_group("the Fleet API with your own developer app")
+    fleet.add_argument("--client-id", default="", help="your app's client id: Fleet API login")
+    fleet.add_argument(
+        "--redirect-uri",
+        default=fleet_login.DEFAULT_REDIRECT_URI,
+        help="a redirect URI your app lists at developer.tesla.com",
+    )
+    fleet.add_argument("--authorize-url", default=AUTHORIZE_URL, help=argparse.SUPPRESS)
+    fleet.add_argument("--auth-host", default=AUTH_HOST, help="where tokens are minted")
+    fleet.add_argument("--api-url", default=DISCOVERY_URL, help="a Fleet API host (region)")
+    fleet.add_argument("--ca-file", default="", help=argparse.SUPPRESS)  # tests: the simulator
     args = parser.parse_args(argv)
+    if args.client_id:
+        return fleet_login.main(args)
     tokens = TokenFile(args.token_file)
     email = account_email(tokens.load(), args.email) or input("Tesla account e-mail: ").strip()
     if not email:

@@ -3,9 +3,14 @@
 The format is teslapy's cache: `{email: {"url": <SSO base URL>, "sso": {"access_token",
 "refresh_token", "expires_at", ...}}}`. `TokenFile` keeps it in a file (what
 `make login` writes) and is written back when teslapy refreshes them.
-`TeslaMateTokens` (teslamate_tokens.py) reads TeslaMate's tokens from its
+`TeslaMateTokens` (wallbox/teslamate/tokens.py) reads TeslaMate's tokens from its
 PostgreSQL database read-only: teslapy's refresh is off for it and nothing is
 written back, since TeslaMate refreshes its own tokens.
+
+A Fleet API login (`make login FLEET_CLIENT_ID=...`) is the same entry with two
+more fields: `client_id` (the developer app's, which every refresh needs) and
+`api_url` (the region's base URL); its `url` is the Fleet auth host, where
+teslapy then sends the refreshes.
 """
 
 import json
@@ -103,14 +108,45 @@ def has_token(cache: dict[str, Any], email: str | None) -> bool:
     return isinstance(sso, dict) and bool(sso.get("access_token") or sso.get("refresh_token"))
 
 
-def missing_login(cache: dict[str, Any], email: str, where: str) -> str:
-    """What to do when `cache` holds no usable token for `email` (empty: the only account)."""
+def missing_login(cache: dict[str, Any], email: str, where: str, login: str = "make login") -> str:
+    """What to do when `cache` holds no usable token for `email` (empty: the only account);
+    `login` is the command that signs in (the Fleet API's takes the app's client id)."""
     accounts = sorted(k for k, v in cache.items() if isinstance(v, dict) and v.get("sso"))
     if email:
-        return f"no Tesla login for {email} in {where}: run `make login TESLA_EMAIL={email}`"
+        return f"no Tesla login for {email} in {where}: run `{login} TESLA_EMAIL={email}`"
     if len(accounts) > 1:
         return (
             f"{where} holds {len(accounts)} Tesla accounts ({', '.join(accounts)}): "
             "set tesla_email to the one to use"
         )
-    return f"no Tesla login in {where} yet: run `make login`"
+    return f"no Tesla login in {where} yet: run `{login}`"
+
+
+# What a login entry holds besides teslapy's own `url` and `sso`: a Fleet login keeps
+# the app's client id (its refreshes need it) and the region's base URL there.
+TESLAPY_KEYS = ("url", "sso")
+
+
+def login_kind(cache: dict[str, Any], email: str | None) -> str | None:
+    """ "fleet" for a login with a developer app's client id, "owner" for teslapy's own,
+    None when there is no usable login for `email`."""
+    if not has_token(cache, email):
+        return None
+    entry = cache[email] if email else {}
+    return "fleet" if isinstance(entry, dict) and entry.get("client_id") else "owner"
+
+
+def extras_of(cache: dict[str, Any], email: str) -> dict[str, Any]:
+    """The entry's fields teslapy does not know (it drops them when it saves a refresh)."""
+    entry = cache.get(email)
+    if not isinstance(entry, dict):
+        return {}
+    return {k: v for k, v in entry.items() if k not in TESLAPY_KEYS}
+
+
+def with_extras(cache: dict[str, Any], email: str, extras: dict[str, Any]) -> dict[str, Any]:
+    """`cache` with `extras` put back into `email`'s entry."""
+    entry = cache.get(email)
+    if not extras or not isinstance(entry, dict):
+        return cache
+    return {**cache, email: {**extras, **entry}}

@@ -1,11 +1,13 @@
 """The vehicle API's wire, as pure rules: base URLs, how cars are named in paths,
 and the shapes of its answers (the Owner and Fleet APIs' `{"response": ...}`,
-TeslaBleHttpProxy's one level deeper, and their error texts)."""
+TeslaBleHttpProxy's one level deeper, tesla-http-proxy's refusals, and their
+error texts)."""
 
+import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
-from wallbox.vehicle.backend import Unavailable
+from wallbox.vehicle.errors import Unavailable
 
 OWNER_API_URL = "https://owner-api.teslamotors.com/"
 OWNER_API_HOST = "owner-api.teslamotors.com"
@@ -31,6 +33,29 @@ def vin_in_path(api_url: str, setting: str = "auto") -> bool:
     return urlsplit(api_url).hostname != OWNER_API_HOST
 
 
+def is_loopback(url: str) -> bool:
+    """Whether `url` stays on this host (a bearer token may go there over plain http)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def command_result(answer: Any) -> tuple[bool, str] | None:
+    """(result, reason) of a command's `response`; None when it has no result.
+
+    tesla-http-proxy sends a car's refusal as `{"result": false, "string": ...}`
+    (its carResponse struct names the field `string`), the Fleet and Owner APIs
+    and TeslaBleHttpProxy as `reason`."""
+    if not isinstance(answer, dict) or "result" not in answer:
+        return None
+    reason = answer.get("reason") or answer.get("string") or ""
+    return bool(answer["result"]), str(reason)
+
+
 def reason_of(body: Any, status_text: str) -> str:
     """The API's own words for a failure (`body`: the parsed JSON, None if it was
     not JSON), else the HTTP status text."""
@@ -38,8 +63,10 @@ def reason_of(body: Any, status_text: str) -> str:
         if isinstance(body.get("error"), str) and body["error"]:
             return body["error"]
         inner = body.get("response")
-        if isinstance(inner, dict) and isinstance(inner.get("reason"), str):
-            return inner["reason"]
+        if isinstance(inner, dict):
+            for key in ("reason", "string"):
+                if isinstance(inner.get(key), str) and inner[key]:
+                    return inner[key]
     return status_text or ""
 
 

@@ -32,6 +32,8 @@ def car(**fields) -> ChargeState:
         (AT_LOCATION, car(latitude=48.1400, longitude=11.5755), False, "289 m from"),
         (AT_LOCATION, car(**AT_HOME, **DC), False, "DC fast charging (Tesla)"),
         (AT_LOCATION, car(), None, "not known yet (no GPS reading)"),
+        (AT_LOCATION, car(nearby=True), True, "within Bluetooth range"),  # BLE: no GPS
+        (AT_LOCATION, car(nearby=True, **DC), False, "DC fast charging"),
         (AT_LOCATION, None, None, "nothing read"),
         (AT_GEOFENCE, car(geofence="home"), True, "at the PV location"),
         (AT_GEOFENCE, car(geofence="Work"), False, "geofence 'Work'"),

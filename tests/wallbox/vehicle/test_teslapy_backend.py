@@ -185,3 +185,38 @@ def test_token_file_is_private_and_tolerant(tmp_path):
     assert account_email({**cache, "b@x": {"sso": {"access_token": "b"}}}, "") is None
     assert account_email(cache, "other@x") == "other@x"
     assert has_token(cache, "me@example.org") and not has_token(cache, "other@x")
+
+
+class ReadOnlyTokens:
+    """A read-only TokenSource as TeslaMate's is, holding a token that is not a JWT."""
+
+    read_only = True
+    reread_s = 600.0
+
+    def load(self):
+        return {"teslamate": {"sso": {"access_token": "opaque-token", "refresh_token": "r"}}}
+
+    def save(self, cache):
+        raise AssertionError("a read-only source is never written")
+
+    def describe(self):
+        return "a read-only source"
+
+
+async def test_a_read_only_token_without_an_expiry_reaches_the_api(test_ca):
+    from support.ports import free_port
+    from wallbox.vehicle.simulator.server import serve
+
+    fleet = Fleet.with_cars(1)
+    fleet.accepted_tokens = {"opaque-token"}
+    port = free_port()
+    runner = await serve(fleet, "127.0.0.1", port, test_ca.server_context("localhost"))
+    backend = TeslapyBackend(
+        f"https://localhost:{port}/", ReadOnlyTokens(), ca_file=test_ca.ca_file
+    )
+    try:
+        assert len(await backend.vehicles()) == 1  # teslapy once raised TypeError here
+        assert fleet.bearer == {"opaque-token": 1} and fleet.calls["token"] == 0
+    finally:
+        backend.close()
+        await runner.cleanup()

@@ -3,7 +3,14 @@
 import pytest
 import teslapy
 
-from wallbox.vehicle.tokens import for_teslapy, missing_login, with_expiry
+from wallbox.vehicle.tokens import (
+    extras_of,
+    for_teslapy,
+    login_kind,
+    missing_login,
+    with_expiry,
+    with_extras,
+)
 
 ONE = {"me@example.org": {"sso": {"access_token": "a"}}}
 TWO = {**ONE, "b@example.org": {"sso": {"refresh_token": "r"}}}
@@ -58,3 +65,31 @@ def test_teslapy_accepts_a_cache_whose_token_has_no_expiry():
     assert session.token["access_token"] == "qts-opaque" and session.authorized
     assert cache["me@example.org"]["sso"].get("expires_at") is None  # the source is not changed
     assert for_teslapy({"junk": "not an account"}) == {"junk": "not an account"}
+
+
+FLEET = {"me@example.org": {"url": "https://fleet-auth/", "sso": {"refresh_token": "r"},
+                            "client_id": "app", "api_url": "https://eu/"}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "cache, email, kind",
+    [(FLEET, "me@example.org", "fleet"), (ONE, "me@example.org", "owner"),
+     ({}, "me@example.org", None), (ONE, None, None)],
+)  # fmt: skip
+def test_the_kind_of_login(cache, email, kind):
+    assert login_kind(cache, email) == kind
+
+
+def test_a_fleet_logins_own_fields_survive_teslapys_save():
+    extras = extras_of(FLEET, "me@example.org")
+    assert extras == {"client_id": "app", "api_url": "https://eu/"}
+    rewritten = {"me@example.org": {"url": "https://fleet-auth/", "sso": {"refresh_token": "r2"}}}
+    kept = with_extras(rewritten, "me@example.org", extras)
+    assert kept["me@example.org"]["client_id"] == "app"
+    assert kept["me@example.org"]["sso"] == {"refresh_token": "r2"}
+    assert with_extras(rewritten, "other@x", extras) == rewritten
+
+
+def test_a_fleet_login_is_asked_for_with_its_own_command():
+    says = missing_login({}, "", "t.json", "make login FLEET_CLIENT_ID=<id>")
+    assert says == "no Tesla login in t.json yet: run `make login FLEET_CLIENT_ID=<id>`"

@@ -28,7 +28,20 @@ class Fault:
 
 
 # Endpoint names counted per call; "kind" is what Tesla bills it as.
-KINDS = {"vehicles": "data", "summary": "data", "vehicle_data": "data", "wake_up": "wake"}
+KINDS = {
+    "vehicles": "data",
+    "summary": "data",
+    "vehicle_data": "data",
+    "wake_up": "wake",
+    "region": "data",
+    "body_controller_state": "data",
+    "auto_wake": "wake",
+    "token": "auth",  # sign-in and refreshes: never billed
+    "forbidden": "refused",  # the closed Owner API's 403, whatever was asked
+    "unauthorized": "refused",  # a 401 for a token not accepted
+    "misdirected": "data",  # the Fleet API's 421 to a call outside the region
+    "unsigned": "command",  # its 403 to a command that was not signed
+}
 
 
 class Fleet:
@@ -38,17 +51,30 @@ class Fleet:
         self.cars = cars
         self.clock = clock or RealClock()
         self.calls: Counter[str] = Counter()
+        self.via: Counter[tuple[str, str]] = Counter()  # (site, endpoint): who took which call
+        self.billed: Counter[str] = Counter()  # answers under 500 by kind (HTTP layer)
         self.bearer: Counter[str] = Counter()  # tokens the API calls carried
         self.accepted_tokens: set[str] = set()  # empty: any token, or none
+        self.refresh_tokens: set[str] = set()  # the refresh tokens not yet spent
+        self.client_id = ""  # the token endpoint's one client (empty: any)
         self.faults: list[Fault] = []
         self._advanced_to = self.clock.now()
         for car in cars:
             car.last_activity = self._advanced_to
 
     @classmethod
-    def with_cars(cls, count: int = 1, clock: Clock | None = None, **settings: Any) -> "Fleet":
+    def with_cars(
+        cls, count: int = 1, clock: Clock | None = None, vins: tuple[str, ...] = (), **settings: Any
+    ) -> "Fleet":
+        """`vins`: the first cars' VINs (real-looking ones, for wallbox_cars); the rest
+        are 5YJ3SIM0000000001 and up, which no real VIN can be (no I in VINs)."""
         cars = [
-            SimCar(vin=f"5YJ3SIM0000{n:06d}", id=9_000_000 + n, name=f"Sim {n}", **settings)
+            SimCar(
+                vin=vins[n - 1] if n <= len(vins) else f"5YJ3SIM0000{n:06d}",
+                id=9_000_000 + n,
+                name=f"Sim {n}",
+                **settings,
+            )
             for n in range(1, count + 1)
         ]
         return cls(cars, clock)
@@ -70,10 +96,12 @@ class Fleet:
 
     # --- the API, as the HTTP layer and SimulatedBackend both use it -------------
 
-    def _call(self, endpoint: str) -> None:
+    def _call(self, endpoint: str, via: str = "") -> None:
         """Count the call, then play a queued fault if one matches."""
         self.advance()
         self.calls[endpoint] += 1
+        if via:
+            self.via[(via, endpoint)] += 1
         for fault in self.faults:
             if fault.count > 0 and fault.match in endpoint:
                 fault.count -= 1
@@ -96,8 +124,26 @@ class Fleet:
         car.last_activity = self.clock.now()
         return car.vehicle_data(self.clock.wall())
 
-    def wake_up(self, key: str) -> dict[str, Any]:
-        self._call("wake_up")
+    def body_controller_state(self, key: str) -> dict[str, Any]:
+        """What TeslaBleHttpProxy reads over BLE's security domain: it never wakes the car."""
+        self._call("body_controller_state")
+        car = self.car(key)
+        awake = "AWAKE" if car.state == "online" else "ASLEEP"
+        return {
+            "vehicle_lock_state": "VEHICLELOCKSTATE_LOCKED",
+            "vehicle_sleep_status": f"VEHICLE_SLEEP_STATUS_{awake}",
+            "user_presence": "VEHICLE_USER_PRESENCE_NOT_PRESENT",
+        }
+
+    def wake_now(self, key: str) -> None:
+        """A command over BLE wakes a sleeping car itself (TeslaBleHttpProxy's auto-wake)."""
+        car = self.car(key)
+        if car.state != "online":
+            self._call("auto_wake")
+            car.state, car.waking_until, car.last_activity = "online", None, self.clock.now()
+
+    def wake_up(self, key: str, via: str = "") -> dict[str, Any]:
+        self._call("wake_up", via)
         car = self.car(key)
         now = self.clock.now()
         if car.state != "online" and car.waking_until is None:
@@ -105,8 +151,8 @@ class Fleet:
             car.advance(0, now)  # a zero delay wakes at once
         return car.summary()
 
-    def command(self, key: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        self._call(f"command/{name}")
+    def command(self, key: str, name: str, body: dict[str, Any], via: str = "") -> dict[str, Any]:
+        self._call(f"command/{name}", via)
         car = self.car(key)
         if car.state != "online":
             raise SimError(408, f"vehicle unavailable: {car.state}")
@@ -189,6 +235,8 @@ class Fleet:
             "total": sum(self.calls.values()),
             "by_kind": dict(by_kind),
             "by_endpoint": dict(self.calls),
+            "via": {f"{site} {endpoint}": n for (site, endpoint), n in self.via.items()},
+            "billed": dict(self.billed),
             "bearer": dict(self.bearer),
         }
 
