@@ -6,7 +6,8 @@ upload several times a second; a queue served one sample per poll would fall
 behind forever. So the queue is not a list of uploads: it is the set of values
 that changed since the last hand-out. Each upload merges its values into the
 newest-value table (`latest`); a poll hands out every value newer than the
-previous hand-out, stamped with the newest upload's time, and moves the mark.
+previous hand-out, stamped with the newest upload's time, and moves the mark
+(handouts.py; what TeslaLogger can store and when: handout_rule.py).
 The backlog is bounded by the number of distinct value ids (a few hundred),
 however long TeslaLogger was away. Every upload is also kept, whole, in the
 history for `smt_history_days` (addons/store.py trims it; reading it: history.py).
@@ -23,8 +24,10 @@ import aiosqlite
 
 from storage.codec import encode_values
 from storage.database import Database, StorageError
+from storage.handout_rule import Plan
+from storage.handouts import take_handout
 from storage.history import History
-from storage.records import Handout, Sample, epoch_us, handout_stamp, parse_device_time
+from storage.records import Handout, Sample, epoch_us, parse_device_time
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ class SampleStore(History):
         self._token_ids: dict[str, int] = {}  # only ids whose rows are committed
         self._next_id: int | None = None
         self._listeners: list[Callable[[Sample], None]] = []
+        self._moved: set[str] = set()  # tokens whose hand-outs land after their own time
 
     def on_stored(self, listener: Callable[[Sample], None]) -> Callable[[], None]:
         """Call `listener(sample)` on the loop for every sample once it is durable
@@ -165,33 +169,35 @@ class SampleStore(History):
 
     async def hand_out(self, token: str) -> Handout | None:
         """Take every value that changed since the last hand-out, or None."""
+        plan = await self.plan_hand_out(token)
+        return None if plan is None else plan.handout
 
-        async def op(conn: aiosqlite.Connection) -> Handout | None:
-            rows = await conn.execute_fetchall(
-                "SELECT id, last_sample_id, last_device_time, handed_out_upto, handed_out_second"
-                " FROM token WHERE token = ?",
-                (token,),
-            )
-            if not rows:
-                return None
-            token_id, newest, device_time, upto, last_second = rows[0]
-            if newest is None or newest <= upto:
-                return None
-            values = dict(
-                await conn.execute_fetchall(
-                    "SELECT value_id, value FROM latest WHERE token_id = ? AND sample_id > ?"
-                    " ORDER BY value_id",
-                    (token_id, upto),
-                )
-            )
-            stamp, second = handout_stamp(device_time, last_second)
-            await conn.execute(
-                "UPDATE token SET handed_out_upto = ?, handed_out_second = ? WHERE id = ?",
-                (newest, second, token_id),
-            )
-            return Handout(newest, stamp, values)
+    async def plan_hand_out(self, token: str) -> Plan | None:
+        """Like hand_out, with what was left out and how far the stamp moved; None
+        when nothing was waiting. Marked as given in the same transaction."""
+        plan = await self.db.write(partial(take_handout, token))
+        if plan is not None:
+            self._tell_moved(token, plan)
+        return plan
 
-        return await self.db.write(op)
+    def _tell_moved(self, token: str, plan: Plan) -> None:
+        """One warning when hand-outs start landing after their own time (more
+        than the one second a same-second pair moves), one note when they stop."""
+        if plan.handout is None:
+            return
+        if plan.moved_s > 1 and token not in self._moved:
+            self._moved.add(token)
+            logger.warning(
+                "%s: TeslaLogger hand-out filed at %s, %d s after the phone's time: the "
+                "phone's clock went back, and TeslaLogger already holds values at the "
+                "seconds in between (later moves are not logged until this one ends)",
+                token,
+                plan.handout.device_time,
+                plan.moved_s,
+            )
+        elif plan.moved_s <= 1 and token in self._moved:
+            self._moved.discard(token)
+            logger.info("%s: TeslaLogger hand-outs are filed at the phone's own time again", token)
 
 
 async def _token_ids(

@@ -86,7 +86,8 @@ async def test_same_second_handouts_are_stamped_one_second_apart(store):
     await store.add(sample({1: 2.0}, "2025-02-09T19:33:19.900000+01:00"))
     second = await store.hand_out("tok")
     assert first.device_time == "2025-02-09T19:33:19.100000+01:00"
-    assert second.device_time == "2025-02-09T19:33:20+01:00"
+    # Issue 17: the bumped stamp keeps the app's fraction format (it was "19:33:20+01:00").
+    assert second.device_time == "2025-02-09T19:33:20.000000+01:00"
 
 
 async def test_history_keeps_every_upload_with_its_device_time(store):
