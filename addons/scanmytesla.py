@@ -31,9 +31,9 @@ from addons import smt_wire as wire
 from addons.intercept import is_teslalogger
 from addons.mirror import Mirror
 from addons.store import Store
-from storage import outbox
 from storage.database import StorageError
 from storage.handout_rule import MAX_VALUE_ID, teslalogger_can_store
+from storage.sample_batch import Forward
 
 logger = logging.getLogger(__name__)
 
@@ -195,16 +195,10 @@ class ScanMyTesla:
             raise wire.WireError(f"token {sample.token} is not accepted here", 403)
         samples = await self.store.samples()
         mirrored = self.mirror.active()
-        also = None
+        forward = None
         if mirrored:
-            headers, raw = request_headers(flow), flow.request.raw_content or b""
-
-            async def also(conn, sample_id: int) -> None:
-                await outbox.enqueue(
-                    conn, sample_id=sample_id, path=wire.INSERT, headers=headers, body=raw
-                )
-
-        sample_id = await samples.add(sample, also=also)
+            forward = Forward(wire.INSERT, request_headers(flow), flow.request.raw_content or b"")
+        sample_id = await samples.add(sample, forward=forward)
         if mirrored:
             self.mirror.wake()
         note = f"stored sample {sample_id}: {len(sample.values)} values"

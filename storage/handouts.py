@@ -7,8 +7,7 @@ result: the mark in `token`, the second in `handout_second`.
 """
 
 import math
-
-import aiosqlite
+import sqlite3
 
 from storage.handout_rule import Plan, plan_handout
 from storage.records import FiledSeconds, device_second
@@ -18,21 +17,21 @@ from storage.records import FiledSeconds, device_second
 HANDOUT_LOG_S = 2 * 86_400
 
 
-async def take_handout(token: str, conn: aiosqlite.Connection) -> Plan | None:
+def take_handout(token: str, conn: sqlite3.Connection) -> Plan | None:
     """Build the hand-out of everything waiting for `token` and mark it as
-    given; None when nothing is waiting. Runs inside the writer's transaction."""
-    rows = await conn.execute_fetchall(
+    given; None when nothing is waiting. Runs in the writer's thread, in its transaction."""
+    row = conn.execute(
         "SELECT id, last_sample_id, last_device_time, handed_out_upto, handed_out_second,"
         " handout_log_from FROM token WHERE token = ?",
         (token,),
-    )
-    if not rows:
+    ).fetchone()
+    if row is None:
         return None
-    token_id, newest, device_time, upto, last_second, log_from = rows[0]
+    token_id, newest, device_time, upto, last_second, log_from = row
     if newest is None or newest <= upto:
         return None
     waiting = dict(
-        await conn.execute_fetchall(
+        conn.execute(
             "SELECT value_id, value FROM latest WHERE token_id = ? AND sample_id > ?",
             (token_id, upto),
         )
@@ -43,24 +42,24 @@ async def take_handout(token: str, conn: aiosqlite.Connection) -> Plan | None:
     if last_second is not None and known_from <= own <= last_second:  # the clock went back
         used = frozenset(
             second
-            for (second,) in await conn.execute_fetchall(
+            for (second,) in conn.execute(
                 "SELECT second FROM handout_second WHERE token_id = ? AND second BETWEEN ? AND ?",
                 (token_id, own, last_second),
             )
         )
     plan = plan_handout(newest, device_time, waiting, FiledSeconds(last_second, used, known_from))
     if plan.second is None:  # nothing TeslaLogger can store: given all the same
-        await conn.execute("UPDATE token SET handed_out_upto = ? WHERE id = ?", (newest, token_id))
+        conn.execute("UPDATE token SET handed_out_upto = ? WHERE id = ?", (newest, token_id))
         return plan
     last = plan.second if last_second is None else max(last_second, plan.second)
     log_floor = last - HANDOUT_LOG_S
-    await conn.execute(
+    conn.execute(
         "INSERT INTO handout_second (token_id, second) VALUES (?, ?)", (token_id, plan.second)
     )
-    await conn.execute(
+    conn.execute(
         "DELETE FROM handout_second WHERE token_id = ? AND second < ?", (token_id, log_floor)
     )
-    await conn.execute(
+    conn.execute(
         "UPDATE token SET handed_out_upto = ?, handed_out_second = ?,"
         " handout_log_from = max(coalesce(handout_log_from, ?), ?) WHERE id = ?",
         (newest, last, log_floor, log_floor, token_id),
