@@ -19,7 +19,7 @@ The features keep their hook methods and work the same registered alone,
 as their tests register them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from mitmproxy import ctx, http
 from mitmproxy.proxy import layer, server_hooks
@@ -81,23 +81,37 @@ class Teslahome:
     async def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
         await self.intercept.server_connect(data)
 
-    # Per flow: teslalogger.de only.
+    # Per flow: teslalogger.de only. Plain methods that return the feature's
+    # coroutine when there is one: mitmproxy awaits what a hook returns, and other
+    # hosts' flows cost no coroutine at all.
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         if is_teslalogger(flow.request):
             self.smt.requestheaders(flow)
 
-    async def request(self, flow: http.HTTPFlow) -> None:
+    def request(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
         if is_teslalogger(flow.request):
-            await self.smt.request(flow)  # the local answers first,
-            self.intercept.request(flow)  # then what is left goes upstream
+            return self._request(flow)
+        return None
 
-    async def response(self, flow: http.HTTPFlow) -> None:
-        if is_teslalogger(flow.request):
-            await self.smt.response(flow)
-            if self.marking:
-                self.marks.response(flow)
+    async def _request(self, flow: http.HTTPFlow) -> None:
+        await self.smt.request(flow)  # the local answers first,
+        self.intercept.request(flow)  # then what is left goes upstream
+
+    def response(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
         if self.has_view:
             self.limit.response(flow)
+        if not is_teslalogger(flow.request):
+            return None
+        if self.smt.records_passthrough():
+            return self._record(flow)
+        if self.marking:
+            self.marks.response(flow)
+        return None
+
+    async def _record(self, flow: http.HTTPFlow) -> None:
+        await self.smt.response(flow)
+        if self.marking:
+            self.marks.response(flow)
 
     def error(self, flow: http.HTTPFlow) -> None:
         if self.marking and is_teslalogger(flow.request):

@@ -246,9 +246,13 @@ class ScanMyTesla:
             note += f", ids {_ids(plan.left_out)} left out (over {MAX_VALUE_ID})"
         answer(flow, 200, wire.encode_handout(handout), "served", note)
 
+    def records_passthrough(self) -> bool:
+        """Whether `response` has anything to do (smt_upstream=passthrough)."""
+        return ctx.options.smt_upstream == "passthrough"
+
     async def response(self, flow: http.HTTPFlow) -> None:
         """Passthrough mode: record what the phone uploaded, once upstream answered."""
-        if ctx.options.smt_upstream != "passthrough" or endpoint(flow) != wire.INSERT:
+        if not self.records_passthrough() or endpoint(flow) != wire.INSERT:
             return
         if flow.metadata.get(ACTION) is not None or flow.response is None:
             return
