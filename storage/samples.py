@@ -35,9 +35,8 @@ logger = logging.getLogger(__name__)
 
 class SampleStore(History):
     """Uploads that arrive while a transaction is committing are inserted
-    together by the next one: a handful of statements per batch instead of a
-    handful per upload, which is what keeps the proxy's throughput close to
-    bare mitmproxy's."""
+    together by the next one: a handful of statements and one trip to the
+    writer's thread per batch instead of per upload (sample_batch.py)."""
 
     def __init__(self, database: Database) -> None:
         super().__init__(database)
