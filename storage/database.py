@@ -71,7 +71,9 @@ class Database:
         self._task = asyncio.create_task(self._run(), name="storage writer")
 
     async def _connect_writer(self) -> aiosqlite.Connection:
-        writer = await aiosqlite.connect(self.path, isolation_level=None)
+        # A multi-row statement's text depends on its row count (sample_batch.py):
+        # room for every batch size that comes up, prepared once.
+        writer = await aiosqlite.connect(self.path, isolation_level=None, cached_statements=1024)
         try:
             # Only takes effect while the file is new. A full upload (300 values, ~3 KB)
             # would leave a quarter of every 4 KiB page empty; 16 KiB pages hold five.
