@@ -34,7 +34,7 @@ PROXY_ARGS := --set confdir=$(abspath $(CERTS_DIR)) -s addons/entry.py \
 	--set data_dir=$(DATA_DIR) \
 	--set wallbox_port=$(WALLBOX_PORT)
 
-.PHONY: help install run web test bench lint status cert wireguard login demo export state clean distclean
+.PHONY: help install run web test bench bench-tools lint status cert wireguard login demo export state clean distclean
 
 help:
 	@echo "make run      start the proxy (port $(PROXY_PORT)) and the wallbox API (port $(WALLBOX_PORT))"
@@ -51,7 +51,7 @@ help:
 	@echo "make state    print the newest value of every id (TOKEN)"
 	@echo "make lint     ruff"
 	@echo "Variables: PROXY_PORT WALLBOX_PORT WEB_PORT DATA_DIR CERTS_DIR ARGS PYTHON TESLA_EMAIL"
-	@echo "           FLEET_CLIENT_ID FLEET_REDIRECT_URI SIM_PORT DEMO_BACKEND"
+	@echo "           FLEET_CLIENT_ID FLEET_REDIRECT_URI SIM_PORT DEMO_BACKEND WRK"
 
 $(BIN)/python:
 	@py=$$($(FIND_PYTHON)) || { \
@@ -77,9 +77,24 @@ web: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# QUICK=1: smaller runs, to try it out.
-bench: $(STAMP)
-	$(BIN)/python tests/bench/run.py $(if $(QUICK),--quick)
+# QUICK=1: smaller runs, to try it out. The upload benchmark drives the proxy with
+# wrk, a C load generator (a Python client would be the bottleneck, not the proxy).
+bench: $(STAMP) bench-tools
+	WRK=$(WRK) $(BIN)/python tests/bench/run.py $(if $(QUICK),--quick)
+
+# wrk: WRK=/path/to/wrk, or on PATH, or installed from Debian's packages (as root).
+WRK ?= $(shell command -v wrk 2>/dev/null)
+bench-tools:
+	@if [ -z "$(WRK)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "make bench: wrk not found, installing it: apt-get install wrk"; \
+	  apt-get install -y wrk >/dev/null 2>&1 || \
+	    { apt-get update >/dev/null 2>&1 && apt-get install -y wrk >/dev/null 2>&1; }; \
+	fi
+	@wrk="$(WRK)"; [ -n "$$wrk" ] || wrk=$$(command -v wrk); \
+	if [ -z "$$wrk" ] || ! "$$wrk" -v 2>&1 | grep -q wrk; then \
+	  echo "make bench needs wrk, a C load generator, and could not find or install it." >&2; \
+	  echo "Install it (Debian/Ubuntu: sudo apt install wrk; macOS: brew install wrk)," >&2; \
+	  echo "or point WRK at one: make bench WRK=/path/to/wrk" >&2; exit 1; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

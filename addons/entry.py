@@ -1,10 +1,12 @@
 """The script mitmproxy loads: `mitmdump -s addons/entry.py` (see the Makefile).
 
-Addons answer in list order: the ones that answer locally come before
-TeslaloggerIntercept, which forwards whatever is left to the real teslalogger.de.
-The inspection addons (content view, marks, flow limit, mitmweb's columns) follow: they read what
-the others decided. The store comes last: mitmproxy calls `done` in list order,
-so everything that uses the database has stopped before it closes.
+mitmproxy sees one addon, the hub (addons/hub.py), which hands every hook to
+the features that need it. Features answer in list order: the ones that answer
+locally come before TeslaloggerIntercept, which forwards whatever is left to
+the real teslalogger.de; the inspection features (content view, marks, flow
+limit, mitmweb's columns) read what the others decided. The store comes last:
+`done` runs in list order, so everything that uses the database has stopped
+before it closes.
 """
 
 import sys
@@ -15,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from addons.flowlimit import FlowLimit
 from addons.flowmarks import FlowMarks
+from addons.hub import Teslahome
 from addons.intercept import TeslaloggerIntercept
 from addons.mirror import Mirror
 from addons.mqtt import Mqtt
@@ -29,17 +32,22 @@ store = Store()
 mirror = Mirror(store)
 teslamate = TeslaMate()  # options only: the wallbox API runs its feed and token source
 wallbox = WallboxApi(store, teslamate)
+smt = ScanMyTesla(store, mirror)
+intercept = TeslaloggerIntercept()
+marks = FlowMarks()
+limit = FlowLimit()
 
-addons = [
-    ScanMyTesla(store, mirror),
+features = [
+    smt,
     mirror,
     wallbox,
     teslamate,  # after the wallbox API: its MQTT link closes once the controller stopped
     Mqtt(store, wallbox),  # publishes stored samples and the wallbox's status
-    TeslaloggerIntercept(),
+    intercept,
     SmtView(),
-    FlowMarks(),
-    FlowLimit(),
+    marks,
+    limit,
     WebUi(),
     store,
 ]
+addons = [Teslahome(features, smt=smt, intercept=intercept, marks=marks, limit=limit)]

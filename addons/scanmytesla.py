@@ -4,7 +4,8 @@
 - insert_scanmytesla.php: decodes the upload, stores it durably, and only then
   answers `OK`.
 - get_scanmytesla.php: hands TeslaLogger the values that changed since its
-  last poll, or exactly `not found`.
+  last poll, or exactly `not found`; only what TeslaLogger can store (ids up
+  to 8,388,607, a second no earlier hand-out took: storage/handout_rule.py).
 
 `smt_upstream` chooses how the real teslalogger.de takes part:
 - off: not at all for these endpoints;
@@ -30,11 +31,13 @@ from addons import smt_wire as wire
 from addons.intercept import is_teslalogger
 from addons.mirror import Mirror
 from addons.store import Store
-from storage import outbox
 from storage.database import StorageError
+from storage.handout_rule import MAX_VALUE_ID, teslalogger_can_store
+from storage.sample_batch import Forward
 
 logger = logging.getLogger(__name__)
 
+_TOLD_MAX = 10_000  # (token, id) pairs remembered as logged; past that, each is logged again
 _TEXT = {"Content-Type": "text/html; charset=UTF-8"}  # what the PHP original sends
 
 
@@ -70,6 +73,10 @@ def refuse(flow: http.HTTPFlow, error: wire.WireError) -> None:
     answer(flow, error.status, wire.error_body(error.reason), "refused", f"refused: {error.reason}")
 
 
+def _ids(ids: Sequence[int]) -> str:
+    return ", ".join(map(str, ids))
+
+
 def _peer(flow: http.HTTPFlow) -> str:
     address = flow.client_conn.peername
     return address[0] if address else "?"
@@ -87,6 +94,7 @@ class ScanMyTesla:
         self.store = store
         self.mirror = mirror
         self.allowed: frozenset[str] = frozenset()
+        self._told_over_range: set[tuple[str, int]] = set()
 
     def load(self, loader) -> None:
         loader.add_option(
@@ -187,45 +195,64 @@ class ScanMyTesla:
             raise wire.WireError(f"token {sample.token} is not accepted here", 403)
         samples = await self.store.samples()
         mirrored = self.mirror.active()
-        also = None
+        forward = None
         if mirrored:
-            headers, raw = request_headers(flow), flow.request.raw_content or b""
-
-            async def also(conn, sample_id: int) -> None:
-                await outbox.enqueue(
-                    conn, sample_id=sample_id, path=wire.INSERT, headers=headers, body=raw
-                )
-
-        sample_id = await samples.add(sample, also=also)
+            forward = Forward(wire.INSERT, request_headers(flow), flow.request.raw_content or b"")
+        sample_id = await samples.add(sample, forward=forward)
         if mirrored:
             self.mirror.wake()
         note = f"stored sample {sample_id}: {len(sample.values)} values"
         if mirrored:
             note += ", queued for teslalogger.de"
         if sample.skipped:
-            note += f", dropped NaN/Infinity of ids {', '.join(map(str, sample.skipped))}"
+            note += f", dropped NaN/Infinity of ids {_ids(sample.skipped)}"
+        if over := [i for i in sample.values if not teslalogger_can_store(i)]:
+            note += f", ids {_ids(over)} kept but never handed to TeslaLogger (over {MAX_VALUE_ID})"
+            self._tell_over_range(sample.token, over)
         answer(flow, 200, wire.OK, "stored", note)
+
+    def _tell_over_range(self, token: str, ids: list[int]) -> None:
+        """Logged once per token and id: the app sends the same ids again and again."""
+        new = [i for i in ids if (token, i) not in self._told_over_range]
+        if not new:
+            return
+        if len(self._told_over_range) < _TOLD_MAX:
+            self._told_over_range.update((token, i) for i in new)
+        logger.warning(
+            "%s: value ids %s are over %d, more than TeslaLogger's can.id column holds: "
+            "stored here (history, export, MQTT) but never handed to TeslaLogger",
+            token,
+            _ids(new),
+            MAX_VALUE_ID,
+        )
 
     async def _get(self, flow: http.HTTPFlow, body: bytes) -> None:
         token = wire.parse_token(wire.parse_form(body))
         samples = await self.store.samples()
-        handout = None
+        plan = None
         if wire.token_accepted(token, self.allowed) and await samples.has_waiting(token):
-            handout = await samples.hand_out(token)
-        if handout is None:
-            answer(flow, 200, wire.NOT_FOUND, "nothing waiting", f"nothing waiting for {token}")
-        else:
-            answer(
-                flow,
-                200,
-                wire.encode_handout(handout),
-                "served",
-                f"served {len(handout.values)} values up to sample {handout.sample_id}",
-            )
+            plan = await samples.plan_hand_out(token)
+        if plan is None or plan.handout is None:
+            note = f"nothing waiting for {token}"
+            if plan is not None:
+                note += f" that TeslaLogger can store (ids {_ids(plan.left_out)} left out)"
+            answer(flow, 200, wire.NOT_FOUND, "nothing waiting", note)
+            return
+        handout = plan.handout
+        note = f"served {len(handout.values)} values up to sample {handout.sample_id}"
+        if plan.moved_s:
+            note += f", filed {plan.moved_s} s after the phone's time (that second was taken)"
+        if plan.left_out:
+            note += f", ids {_ids(plan.left_out)} left out (over {MAX_VALUE_ID})"
+        answer(flow, 200, wire.encode_handout(handout), "served", note)
+
+    def records_passthrough(self) -> bool:
+        """Whether `response` has anything to do (smt_upstream=passthrough)."""
+        return ctx.options.smt_upstream == "passthrough"
 
     async def response(self, flow: http.HTTPFlow) -> None:
         """Passthrough mode: record what the phone uploaded, once upstream answered."""
-        if ctx.options.smt_upstream != "passthrough" or endpoint(flow) != wire.INSERT:
+        if not self.records_passthrough() or endpoint(flow) != wire.INSERT:
             return
         if flow.metadata.get(ACTION) is not None or flow.response is None:
             return

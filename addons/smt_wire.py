@@ -6,11 +6,11 @@ parser (ScanMyTesla.cs) would choke on something, it is refused or dropped
 here, at the door, instead of breaking TeslaLogger later.
 """
 
+import codecs
 import json
 import math
 import re
 from collections.abc import Collection, Mapping
-from urllib.parse import unquote_plus
 
 from storage.records import Handout, Sample, parse_device_time
 
@@ -66,14 +66,21 @@ def parse_form(body: bytes) -> dict[str, str]:
 def _unquote(raw: bytes, what: str) -> str:
     if _BAD_ESCAPE_RE.search(raw):
         raise WireError(f"{what} has a broken percent-escape (% not followed by two hex digits)")
+    if not raw.isascii():
+        raise WireError(f"{what} is not percent-encoded ASCII")
     try:
-        text = raw.decode("ascii")
-    except UnicodeDecodeError:
-        raise WireError(f"{what} is not percent-encoded ASCII") from None
-    try:
-        return unquote_plus(text, errors="strict")
+        return percent_decode(raw).decode("utf-8")
     except UnicodeDecodeError:
         raise WireError(f"{what} is not UTF-8 after percent-decoding") from None
+
+
+def percent_decode(raw: bytes) -> bytes:
+    """What unquote_plus does, for ASCII whose every `%` starts a valid escape:
+    `%HH` is rewritten as Python's `\\xHH` and decoded in C (codecs.escape_decode),
+    with literal backslashes escaped first. unquote_plus loops in Python, and the
+    ~150 escapes of an upload took it 19 us, a percent of the proxy's whole cost."""
+    escaped = raw.replace(b"\\", b"\\\\").replace(b"+", b" ").replace(b"%", b"\\x")
+    return codecs.escape_decode(escaped)[0]
 
 
 def parse_token(form: Mapping[str, str]) -> str:

@@ -84,6 +84,10 @@ class Store:
 
     async def samples(self) -> SampleStore:
         """The open sample store; raises StorageError if the database cannot be opened."""
+        opening = self._opening
+        if opening is not None and opening.done() and not opening.cancelled():
+            if opening.exception() is None:
+                return opening.result()  # every upload asks: no shield once it is open
         return await asyncio.shield(self._start())
 
     async def opened(self) -> Database:

@@ -1,9 +1,13 @@
 """The sqlite database: one writer connection with group commit, one reader.
 
-Every change is an *operation*: an async function that is handed the writer
-connection. Operations that queue up while a transaction is committing run
-together in the next one, so a burst of uploads costs one fsync instead of one
-each, and a caller resumes only once its change is on disk (synchronous=FULL).
+Every change is an *operation* handed the writer connection: a plain function
+of the sqlite3 connection, run in the writer's thread (`write_sync`), or an
+async function of the aiosqlite connection (`write`). Operations that queue up
+while a transaction is committing run together in the next one, so a burst of
+uploads costs one fsync instead of one each, and a caller resumes only once
+its change is on disk (synchronous=FULL). A batch of plain functions is one
+trip to the writer's thread, BEGIN to COMMIT: every trip costs both threads a
+wake-up and a turn at the GIL, which under load was most of an upload's cost.
 If an operation fails, the batch is rolled back and each of its operations is
 retried alone, so one bad change never takes its neighbours down with it.
 
@@ -15,12 +19,16 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from storage.errors import StorageError, describe, fail, is_read_only
 from storage.schema import SCHEMA_VERSION, SchemaError, migrate
+
+__all__ = ["DB_NAME", "Database", "StorageError", "describe"]
 
 logger = logging.getLogger(__name__)
 # aiosqlite logs two debug records per statement; under mitmproxy, whose root
@@ -28,26 +36,11 @@ logger = logging.getLogger(__name__)
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 type Operation[T] = Callable[[aiosqlite.Connection], Awaitable[T]]
+type SyncOperation[T] = Callable[[sqlite3.Connection], T]
+type _Item = tuple[Operation[Any] | SyncOperation[Any], asyncio.Future[Any], bool]  # bool: sync
 
 MAX_BATCH = 512
 DB_NAME = "teslahome.sqlite3"  # in data_dir
-
-
-class StorageError(Exception):
-    """The database could not take a change; nothing of it was stored."""
-
-
-def describe(error: BaseException) -> str:
-    """A reason a user can act on, for the errors sqlite gives when the disk is the problem."""
-    text = str(error)
-    if isinstance(error, sqlite3.OperationalError):
-        if "readonly" in text or "read-only" in text:
-            return f"the database is read-only ({text}): check the data directory's permissions"
-        if "disk is full" in text or "database or disk is full" in text:
-            return f"the disk is full ({text}): free space on the data directory's disk"
-        if "locked" in text:
-            return f"the database is locked by another process ({text})"
-    return text or type(error).__name__
 
 
 class Database:
@@ -57,7 +50,7 @@ class Database:
         self.read_only = read_only
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._queue: asyncio.Queue[tuple[Operation[Any], asyncio.Future[Any]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.commits = 0  # transactions committed, for statistics and tests
         self._was_read_only = False
@@ -78,7 +71,9 @@ class Database:
         self._task = asyncio.create_task(self._run(), name="storage writer")
 
     async def _connect_writer(self) -> aiosqlite.Connection:
-        writer = await aiosqlite.connect(self.path, isolation_level=None)
+        # A multi-row statement's text depends on its row count (sample_batch.py):
+        # room for every batch size that comes up, prepared once.
+        writer = await aiosqlite.connect(self.path, isolation_level=None, cached_statements=1024)
         try:
             # Only takes effect while the file is new. A full upload (300 values, ~3 KB)
             # would leave a quarter of every 4 KiB page empty; 16 KiB pages hold five.
@@ -130,7 +125,16 @@ class Database:
         if not self.is_open:
             raise StorageError("the database is not open")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((op, future))
+        self._queue.put_nowait((op, future, False))
+        return await future
+
+    async def write_sync[T](self, op: SyncOperation[T]) -> T:
+        """Like `write`, for `op(conn)` on the plain sqlite3 connection, run in the
+        writer's thread: it must not touch the event loop. The cheap kind."""
+        if not self.is_open:
+            raise StorageError("the database is not open")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((op, future, True))
         return await future
 
     async def read[T](self, op: Operation[T]) -> T:
@@ -160,32 +164,41 @@ class Database:
             try:
                 await self._commit(batch)
             except Exception as e:  # any failure: isolate the culprit, keep the writer alive
-                self._was_read_only = _is_read_only(e)
+                self._was_read_only = is_read_only(e)
                 await self._rollback()
                 if len(batch) == 1:
-                    _fail(batch[0][1], e)
+                    fail(batch[0][1], e)
                 else:
                     for item in batch:
                         try:
                             await self._commit([item])
                         except Exception as single:
-                            self._was_read_only = _is_read_only(single)
+                            self._was_read_only = is_read_only(single)
                             await self._rollback()
-                            _fail(item[1], single)
+                            fail(item[1], single)
             finally:
                 for _ in batch:
                     self._queue.task_done()
 
-    async def _commit(self, batch: list[tuple[Operation[Any], asyncio.Future[Any]]]) -> None:
+    async def _commit(self, batch: list[_Item]) -> None:
         if self._was_read_only:
             self._was_read_only = False
             await self._reconnect_writer()
-        assert self._writer is not None
-        await self._writer.execute("BEGIN IMMEDIATE")
-        results = [await op(self._writer) for op, _ in batch]
-        await self._writer.execute("COMMIT")
+        writer = self._writer
+        assert writer is not None
+        if all(sync for _, _, sync in batch):
+            results = await in_writer_thread(
+                writer, partial(_transaction, [op for op, _, _ in batch])
+            )
+        else:
+            await writer.execute("BEGIN IMMEDIATE")
+            results = [
+                await (in_writer_thread(writer, op) if sync else op(writer))
+                for op, _, sync in batch
+            ]
+            await writer.execute("COMMIT")
         self.commits += 1
-        for (_, future), result in zip(batch, results, strict=True):
+        for (_, future, _), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
 
@@ -222,8 +235,8 @@ class Database:
                 if thread is not None and thread.is_alive():
                     thread.join(wait)
         while not self._queue.empty():
-            _, future = self._queue.get_nowait()
-            _fail(future, StorageError("the database was closed"))
+            _, future, _ = self._queue.get_nowait()
+            fail(future, StorageError("the database was closed"))
             self._queue.task_done()
         return [f for f in closing if f is not None]
 
@@ -246,16 +259,26 @@ class Database:
                 logger.debug("closing the database: %s", e)
 
 
-def _is_read_only(error: BaseException) -> bool:
-    return isinstance(error, sqlite3.OperationalError) and "readonly" in str(error)
+async def in_writer_thread[T](writer: aiosqlite.Connection, op: SyncOperation[T]) -> T:
+    """Run `op(conn)` in the aiosqlite connection's own thread, on its sqlite3
+    connection; inside an async operation too, for the cheap kind of change.
+    aiosqlite has no public way to do this: `_execute` is what each of its
+    methods is built on (its version is pinned in pyproject.toml, and
+    tests/storage/test_database.py fails if that changes)."""
+    return await writer._execute(op, writer._conn)
 
 
-def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
-    if not isinstance(error, (sqlite3.Error, StorageError)):
-        logger.error("storage operation failed", exc_info=error)
-    if future.done():
-        return
-    if isinstance(error, StorageError):
-        future.set_exception(error)
-    else:
-        future.set_exception(StorageError(describe(error)))
+def _transaction(ops: list[SyncOperation[Any]], conn: sqlite3.Connection) -> list[Any]:
+    """One transaction of plain operations, in the writer's thread."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        results = [op(conn) for op in ops]
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error as e:  # the error that got us here is the one to report
+                logger.debug("rollback failed: %s", e)
+        raise
+    return results

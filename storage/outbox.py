@@ -39,6 +39,20 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+ENQUEUE = "INSERT INTO outbox (sample_id, created_ms, path, headers, body) VALUES (?, ?, ?, ?, ?)"
+
+
+def parcel_row(
+    sample_id: int | None,
+    created_ms: int,
+    path: str,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+) -> tuple[int | None, int, str, str, bytes]:
+    """ENQUEUE's parameters (SampleStore.add's `forward` writes them with its batch)."""
+    return sample_id, created_ms, path, json.dumps([list(h) for h in headers]), body
+
+
 async def enqueue(
     conn: aiosqlite.Connection,
     *,
@@ -49,16 +63,8 @@ async def enqueue(
     created_ms: int | None = None,
 ) -> int:
     """Add a parcel inside the caller's transaction (see SampleStore.add's `also`)."""
-    cursor = await conn.execute(
-        "INSERT INTO outbox (sample_id, created_ms, path, headers, body) VALUES (?, ?, ?, ?, ?)",
-        (
-            sample_id,
-            created_ms if created_ms is not None else _now_ms(),
-            path,
-            json.dumps([list(h) for h in headers]),
-            body,
-        ),
-    )
+    created = created_ms if created_ms is not None else _now_ms()
+    cursor = await conn.execute(ENQUEUE, parcel_row(sample_id, created, path, headers, body))
     assert cursor.lastrowid is not None
     return cursor.lastrowid
 

@@ -74,6 +74,19 @@ MIGRATIONS: list[str] = [
         updated_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 4: the seconds TeslaLogger filed each token's hand-outs under, so that a phone
+    # clock that goes back files at its own time where that is free (handout.py).
+    # Complete from token.handout_log_from up (NULL: complete); older databases
+    # know only the newest second, so their log starts after it.
+    """
+    CREATE TABLE handout_second (
+        token_id INTEGER NOT NULL REFERENCES token(id),
+        second   INTEGER NOT NULL,
+        PRIMARY KEY (token_id, second)
+    ) WITHOUT ROWID;
+    ALTER TABLE token ADD COLUMN handout_log_from INTEGER;
+    UPDATE token SET handout_log_from = handed_out_second + 1 WHERE handed_out_second IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -41,6 +41,7 @@ RULES = (
     "addons.smt_wire",
     "storage.codec",
     "storage.export_format",
+    "storage.handout_rule",
     "storage.records",
     "wallbox.api.query",
     "wallbox.control.car_status",

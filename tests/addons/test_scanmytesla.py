@@ -1,3 +1,4 @@
+import logging
 from urllib.parse import quote
 
 import pytest
@@ -64,6 +65,33 @@ async def test_dropped_nan_values_are_noted_on_the_flow(addon):
     await addon.request(flow)
     assert flow.response.content == b"OK"
     assert "dropped NaN/Infinity of ids 1" in flow.comment
+
+
+async def test_ids_teslalogger_cannot_store_are_kept_noted_and_logged_once(addon, caplog):
+    def upload(values: str) -> bytes:
+        m = quote('{"d":"2025-02-09T19:33:19Z","dict":{' + values + "}}", safe="")
+        return f"t=abc&m={m}".encode()
+
+    first = smt_flow("/insert_scanmytesla.php", upload('"9000000":1,"43":2'))
+    with caplog.at_level(logging.WARNING):
+        await addon.request(first)
+        again = smt_flow("/insert_scanmytesla.php", upload('"9000000":4'))
+        await addon.request(again)
+    assert (first.response.content, again.response.content) == (b"OK", b"OK")
+    assert "ids 9000000 kept but never handed to TeslaLogger" in first.comment
+    assert caplog.text.count("9000000") == 1  # once, though the app sends it every time
+
+    poll = smt_flow("/get_scanmytesla.php", b"t=abc")
+    await addon.request(poll)
+    assert b'"9000000"' not in poll.response.content and b'"43":2' in poll.response.content
+    assert "ids 9000000 left out" in poll.comment
+
+    only_big = smt_flow("/insert_scanmytesla.php", upload('"9000000":5'))
+    await addon.request(only_big)
+    empty = smt_flow("/get_scanmytesla.php", b"t=abc")
+    await addon.request(empty)
+    assert empty.response.content == b"not found"
+    assert "ids 9000000 left out" in empty.comment
 
 
 async def test_storage_failure_is_a_503_error_and_nothing_is_acknowledged(addon):

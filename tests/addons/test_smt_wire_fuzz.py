@@ -76,3 +76,15 @@ def test_handout_stamps_never_repeat_a_second(times):
         assert last is None or second > last
         assert parse_device_time(stamp).timestamp() // 1 == second or stamp == d
         last = second
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=200))
+@example("a%5Cx41\\x41\\n+%2B%25%5c%7E")
+def test_percent_decoding_is_unquote_plus(text):
+    from urllib.parse import unquote_to_bytes
+
+    raw = text.encode()
+    if wire._BAD_ESCAPE_RE.search(raw):
+        return  # refused before decoding
+    assert wire.percent_decode(raw) == unquote_to_bytes(text.replace("+", " "))

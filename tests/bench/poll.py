@@ -80,6 +80,7 @@ def measure(samples: int, polls: int) -> dict:
             confdir,
             extra_args=["-s", str(HERE / "bare_mitmdump.py")],
             ready_marker="listening at",
+            entry=None,
         )
         with baseline:
             for n in range(polls + 20):

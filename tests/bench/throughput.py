@@ -1,13 +1,30 @@
-"""Uploads through mitmdump with teslahome's addons against bare mitmdump
-answering the same requests with a trivial script: same client, same run.
+"""Upload throughput of teslahome against bare mitmdump, measured from outside
+with wrk (a C load generator), so the proxy is the limit, not the client.
 
-    .venv/bin/python tests/bench/throughput.py [--seconds 5] [--concurrency 1,10,50]
+    .venv/bin/python tests/bench/throughput.py [--seconds 5] [--rounds 3]
+        [--connections 1,20,50] [--forms http,https] [--profile DIR]
+
+Two forms of upload, as phones reach the proxy:
+- http: plain HTTP through the regular listener (absolute-form requests);
+- https: HTTPS to a reverse listener (`reverse:https://teslalogger.de@PORT`,
+  as with a router DNS override; wrk does not check the certificate).
+
+Bare mitmdump answers the same requests `OK` from a trivial script
+(bare_mitmdump.py, no teslahome addon loaded), at the same verbosity. Both run
+side by side; every form and level alternates them, in rounds, and the table
+keeps the medians. Beside the rates: latency percentiles from wrk, and CPU
+seconds per upload from /proc/<pid>/stat (the whole process, every thread).
+Warnings say when the run cannot be trusted: wrk near a core of its own, both
+proxies far below one, or a busy machine.
 """
 
 import argparse
-import asyncio
+import os
+import statistics
+import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -18,111 +35,246 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from mitmproxy.certs import CertStore  # noqa: E402
 
+from bench.wrk import WrkResult, find_wrk, process_cpu_s, run_wrk  # noqa: E402
 from support.mitm import Mitmdump  # noqa: E402
-from support.uploads import INSERT, post, run_load, upload_body  # noqa: E402
+from support.ports import free_port  # noqa: E402
+from support.uploads import INSERT, upload_body  # noqa: E402
 
-LAZY_ONLY_TESLALOGGER = [
-    "--set", "connection_strategy=lazy",
-    "--set", r"allow_hosts=^(.+\.)?teslalogger\.de(:\d+)?$",
-]  # fmt: skip
-
-
-def proxies(work: Path, confdir: Path) -> dict[str, Mitmdump]:
-    for name in ("bare", "teslahome"):
-        (work / name).mkdir(parents=True, exist_ok=True)
-    bare = Mitmdump(
-        work / "bare",
-        confdir,
-        extra_args=["-s", str(HERE / "bare_mitmdump.py"), *LAZY_ONLY_TESLALOGGER],
-        ready_marker="listening at",
-    )
-    teslahome = Mitmdump(work / "teslahome", confdir, {"smt_upstream_url": "http://127.0.0.1:9"})
-    return {"bare mitmdump": bare, "teslahome": teslahome}
+BARE, OURS = "bare mitmdump", "teslahome"
+FORMS = {
+    "http": "plain HTTP, regular listener",
+    "https": "HTTPS, reverse listener",
+}
+DISTINCT_UPLOADS = 200  # wrk cycles through these (the seed's ids, times 100 ms apart)
+CLIENT_BUSY = 0.85  # of a core: above it, wrk itself may be the limit
+PROXY_IDLE = 0.70  # of a core: both proxies below it, at 20+ connections, were not the limit
+BUSY_LOAD = 1.0  # 1-minute load average before a run (the run itself adds about 1.5)
 
 
-def upload(worker: int, n: int) -> bytes:
-    return post(INSERT, upload_body(f"bench{worker}", n))
+@dataclass
+class Proxy:
+    name: str
+    process: Mitmdump
+    reverse_port: int
+
+    def url(self, form: str) -> tuple[str, str]:
+        """Where wrk connects, and the request target it sends."""
+        if form == "http":
+            return f"http://127.0.0.1:{self.process.port}/", "http://teslalogger.de" + INSERT
+        return f"https://127.0.0.1:{self.reverse_port}/", INSERT
 
 
-def measure(concurrency_levels: list[int], seconds: float, rounds: int = 3) -> list[dict]:
-    """Both proxies run side by side; each level alternates bare and teslahome
-    `rounds` times and keeps the median round, so a burst of load from elsewhere
-    on the machine cannot favour one of them."""
-    rows = []
+@dataclass
+class Run:
+    result: WrkResult
+    cpu_s: float  # the proxy's CPU over the run
+    load: float  # 1-minute load average just before it
+
+    @property
+    def cpu_us_per_upload(self) -> float:
+        return self.cpu_s / self.result.requests * 1e6 if self.result.requests else float("nan")
+
+    @property
+    def proxy_load(self) -> float:
+        return self.cpu_s / self.result.seconds if self.result.seconds else 0.0
+
+
+@dataclass
+class Cell:
+    """One proxy at one form and level: every round's run."""
+
+    runs: list[Run] = field(default_factory=list)
+
+    def median(self, value) -> float:
+        return statistics.median(value(run) for run in self.runs)
+
+    @property
+    def rate(self) -> float:
+        return self.median(lambda r: r.result.rate)
+
+    @property
+    def errors(self) -> int:
+        return sum(r.result.errors for r in self.runs)
+
+
+def start_proxies(work: Path, confdir: Path) -> list[Proxy]:
+    proxies = []
+    for name in (BARE, OURS):
+        home = work / name.replace(" ", "-")
+        home.mkdir(parents=True)
+        reverse_port = free_port()
+        reverse = ["--mode", f"reverse:https://teslalogger.de@{reverse_port}"]
+        if name == BARE:
+            process = Mitmdump(
+                home,
+                confdir,
+                {"connection_strategy": "lazy"},  # as teslahome sets it: no upstream needed
+                extra_args=["-s", str(HERE / "bare_mitmdump.py"), *reverse],
+                ready_marker="listening at",
+                entry=None,
+            )
+        else:
+            # As `make run` starts it; the upstream is never reached by uploads.
+            process = Mitmdump(
+                home, confdir, {"smt_upstream_url": "http://127.0.0.1:9"}, extra_args=reverse
+            )
+        proxies.append(Proxy(name, process.start(), reverse_port))
+    return proxies
+
+
+def one_run(wrk: str, proxy: Proxy, form: str, connections: int, seconds: float, bodies) -> Run:
+    url, target = proxy.url(form)
+    load = os.getloadavg()[0]
+    before = process_cpu_s(proxy.process.pid) or 0.0
+    result = run_wrk(wrk, url, bodies, path=target, connections=connections, seconds=seconds)
+    after = process_cpu_s(proxy.process.pid) or 0.0
+    return Run(result, after - before, load)
+
+
+def measure(
+    forms: list[str],
+    levels: list[int],
+    seconds: float,
+    rounds: int,
+    profile_dir: Path | None = None,
+) -> dict[tuple[str, int, str], Cell]:
+    wrk = find_wrk()
+    if wrk is None:
+        sys.exit("wrk is not installed: `apt-get install wrk` (or `make bench`, which installs it)")
+    bodies = [upload_body("bench1234", i) for i in range(DISTINCT_UPLOADS)]
+    cells: dict[tuple[str, int, str], Cell] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         confdir = work / "certs"
         CertStore.from_store(confdir, "mitmproxy", 2048)
-        runners = proxies(work, confdir)
-        for proxy in runners.values():
-            proxy.start()
+        proxies = start_proxies(work, confdir)
         try:
-            for proxy in runners.values():  # warm-up: TLS certificates, imports, caches
-                asyncio.run(run_load(proxy.port, proxy.ca_file, upload, concurrency=2, seconds=1))
-            for concurrency in concurrency_levels:
-                results: dict[str, list] = {name: [] for name in runners}
-                for _ in range(rounds):
-                    for name, proxy in runners.items():
-                        load = run_load(
-                            proxy.port,
-                            proxy.ca_file,
-                            upload,
-                            concurrency=concurrency,
-                            seconds=seconds,
-                        )
-                        results[name].append(asyncio.run(load))
-                for name, runs in results.items():
-                    result = sorted(runs, key=lambda r: r.rate)[len(runs) // 2]
-                    row = {
-                        "proxy": name,
-                        "concurrency": concurrency,
-                        "requests": result.requests,
-                        "errors": sum(r.errors for r in runs),
-                        "rate": result.rate,
-                        "p50_ms": result.p50,
-                        "p99_ms": result.percentile(99),
-                    }
-                    rows.append(row)
-                    print(
-                        f"  {name:14} c={concurrency:3}  {row['rate']:7.0f} req/s  "
-                        f"p50 {row['p50_ms']:6.2f} ms  p99 {row['p99_ms']:6.2f} ms  "
-                        f"errors {row['errors']}",
-                        file=sys.stderr,
-                    )
+            for proxy in proxies:  # warm-up: certificates, imports, the database's first pages
+                for form in forms:
+                    one_run(wrk, proxy, form, 4, 1.0, bodies)
+            for form in forms:
+                for connections in levels:
+                    for n in range(rounds):
+                        # ABBA: neither proxy always runs first, after the other warmed the CPU
+                        for proxy in proxies if n % 2 == 0 else proxies[::-1]:
+                            run = one_run(wrk, proxy, form, connections, seconds, bodies)
+                            cells.setdefault((form, connections, proxy.name), Cell()).runs.append(
+                                run
+                            )
+                            progress(form, connections, n, proxy.name, run)
+            if profile_dir is not None:
+                profile(wrk, proxies[1], forms, max(levels), seconds, bodies, profile_dir)
         finally:
-            for proxy in runners.values():
-                proxy.stop()
-    return rows
+            for proxy in proxies:
+                proxy.process.stop()
+    return cells
 
 
-def table(rows: list[dict]) -> str:
+def progress(form: str, connections: int, n: int, name: str, run: Run) -> None:
+    r = run.result
+    print(
+        f"  {form:5} c={connections:<3} round {n + 1}  {name:13}  {r.rate:6.0f} req/s  "
+        f"p50 {r.p50_ms:6.2f}  p99 {r.p99_ms:6.2f} ms  {run.cpu_us_per_upload:5.0f} us CPU/upload  "
+        f"proxy {run.proxy_load:4.0%}  wrk {r.client_load:4.0%}  errors {r.errors}  "
+        f"load {run.load:.2f}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def profile(wrk, proxy: Proxy, forms, connections, seconds, bodies, out: Path) -> None:
+    """py-spy on teslahome under load, one flame graph per form (`--profile DIR`)."""
+    spy = Path(sys.executable).parent / "py-spy"
+    if not spy.exists():
+        print("  no py-spy in the venv: .venv/bin/pip install py-spy", file=sys.stderr)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for form in forms:
+        svg = out / f"teslahome-{form}.svg"
+        command = [str(spy), "record", "--pid", str(proxy.process.pid), "--threads"]
+        command += ["--duration", str(int(seconds)), "--rate", "250", "--nonblocking"]
+        command += ["-o", str(svg)]
+        spying = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        one_run(wrk, proxy, form, connections, seconds, bodies)
+        spying.wait()
+        print(f"  profile of {form}: {svg}", file=sys.stderr)
+
+
+def table(cells: dict[tuple[str, int, str], Cell], forms: list[str], levels: list[int]) -> str:
     lines = [
-        "| concurrency | bare mitmdump req/s | teslahome req/s | ratio "
-        "| bare p50 / p99 ms | teslahome p50 / p99 ms |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| form | connections | bare req/s | teslahome req/s | ratio "
+        "| bare p50 / p99 ms | teslahome p50 / p99 ms | p99 ratio "
+        "| CPU µs per upload, bare / teslahome | wrk CPU |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    by_level: dict[int, dict[str, dict]] = {}
-    for row in rows:
-        by_level.setdefault(row["concurrency"], {})[row["proxy"]] = row
-    for level, pair in sorted(by_level.items()):
-        bare, ours = pair["bare mitmdump"], pair["teslahome"]
-        ratio = ours["rate"] / bare["rate"] if bare["rate"] else float("nan")
-        lines.append(
-            f"| {level} | {bare['rate']:.0f} | {ours['rate']:.0f} | {ratio:.2f} "
-            f"| {bare['p50_ms']:.2f} / {bare['p99_ms']:.2f} "
-            f"| {ours['p50_ms']:.2f} / {ours['p99_ms']:.2f} |"
-        )
+    for form in forms:
+        for level in levels:
+            bare, ours = cells[(form, level, BARE)], cells[(form, level, OURS)]
+            p99 = ours.median(lambda r: r.result.p99_ms), bare.median(lambda r: r.result.p99_ms)
+            wrk_cpu = max(c.median(lambda r: r.result.client_load) for c in (bare, ours))
+            lines.append(
+                f"| {FORMS[form]} | {level} | {bare.rate:.0f} | {ours.rate:.0f} "
+                f"| {ours.rate / bare.rate:.2f} "
+                f"| {bare.median(lambda r: r.result.p50_ms):.2f} / {p99[1]:.2f} "
+                f"| {ours.median(lambda r: r.result.p50_ms):.2f} / {p99[0]:.2f} "
+                f"| {p99[0] / p99[1]:.2f} "
+                f"| {bare.median(lambda r: r.cpu_us_per_upload):.0f} / "
+                f"{ours.median(lambda r: r.cpu_us_per_upload):.0f} | {wrk_cpu:.0%} |"
+            )
     return "\n".join(lines)
+
+
+def warnings(cells: dict[tuple[str, int, str], Cell]) -> list[str]:
+    found = []
+    for (form, level, name), cell in sorted(cells.items()):
+        client = cell.median(lambda r: r.result.client_load)
+        if client > CLIENT_BUSY:
+            found.append(
+                f"{form} c={level} {name}: wrk used {client:.0%} of a core; the client, "
+                "not the proxy, may have been the limit"
+            )
+        if cell.errors:
+            found.append(f"{form} c={level} {name}: {cell.errors} errors")
+    for (form, level, name), cell in sorted(cells.items()):
+        if name != OURS or level < 20:
+            continue
+        bare = cells[(form, level, BARE)]
+        loads = [c.median(lambda r: r.proxy_load) for c in (cell, bare)]
+        if max(loads) < PROXY_IDLE:
+            found.append(
+                f"{form} c={level}: neither proxy was busy (teslahome {loads[0]:.0%}, bare "
+                f"{loads[1]:.0%} of a core): something else limited the run"
+            )
+    busiest = max(r.load for cell in cells.values() for r in cell.runs)
+    if busiest > BUSY_LOAD:
+        found.append(
+            f"the machine was busy (load average up to {busiest:.2f} before a run): "
+            "other work shared the cores; run again on a quiet machine"
+        )
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", default="1,10,50")
+    parser.add_argument("--connections", default="1,20,50")
+    parser.add_argument("--forms", default="http,https")
+    parser.add_argument("--profile", type=Path, help="also record py-spy flame graphs here")
     args = parser.parse_args()
-    levels = [int(c) for c in args.concurrency.split(",")]
-    print(table(measure(levels, args.seconds, args.rounds)))
+    levels = [int(c) for c in args.connections.split(",")]
+    forms = args.forms.split(",")
+    cells = measure(forms, levels, args.seconds, args.rounds, args.profile)
+    print(table(cells, forms, levels))
+    loads = [r.load for cell in cells.values() for r in cell.runs]
+    print(
+        f"\nMedians of {args.rounds} alternated rounds of {args.seconds:g} s each; "
+        f"load average before the runs {min(loads):.2f}-{max(loads):.2f}; "
+        f"errors: {sum(c.errors for c in cells.values())}."
+    )
+    for warning in warnings(cells):
+        print(f"\n**Warning:** {warning}.")
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 if __name__ == "__main__":

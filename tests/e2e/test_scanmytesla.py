@@ -264,3 +264,60 @@ def test_the_addons_also_load_under_mitmweb(tmp_path, confdir, upstream):
     with web:
         client = ProxyClient(web.port, web.ca_file)
         assert client.post("/check_token.php", "t=abc").body == b"OK"
+
+
+def smt_upload(token: str, d: str, values: dict[str, float]) -> str:
+    from urllib.parse import quote
+
+    m = json.dumps({"d": d, "dict": values}, separators=(",", ":"))
+    return f"t={token}&v=1&m={quote(m, safe='')}"
+
+
+def test_a_burst_with_an_id_teslalogger_cannot_store_loses_none_of_the_others(client, proxy):
+    """Issue 17: id 9,000,000 (over TeslaLogger's mediumint) next to ordinary ids,
+    five uploads a second in `Z` spelling, polled every fourth upload as
+    TeslaLogger polls: every hand-out is stored whole, the big id never arrives."""
+    from datetime import UTC, datetime, timedelta
+
+    from support.teslalogger import TeslaLogger
+
+    teslalogger = TeslaLogger()
+    start = datetime(2025, 2, 9, 18, 0, tzinfo=UTC)
+    handed_out = []
+    for i in range(24):
+        d = (start + timedelta(milliseconds=200 * i)).isoformat(timespec="microseconds")
+        d = d.replace("+00:00", "Z")
+        values = {"43": i * 0.5, "442": 80.0 + i, "9000000": float(i)}
+        assert client.post("/insert_scanmytesla.php", smt_upload("burst", d, values)).body == b"OK"
+        if i % 4 == 3:
+            body = poll(client, "burst").body
+            handed_out.append(parse_handout(body)["d"])
+            assert teslalogger.take(body) == 2  # 43 and 442, stored without a hitch
+    assert teslalogger.values(43)[-1] == 23 * 0.5 and teslalogger.values(442)[-1] == 103.0
+    assert all(value_id != 9_000_000 for _, value_id in teslalogger.can)
+    assert len(set(teslalogger.datums)) == len(handed_out) == 6
+    assert all(d.endswith("Z") and len(d) == len("2025-02-09T18:00:00.000000Z") for d in handed_out)
+    assert "9000000" in proxy.log and "never handed to TeslaLogger" in proxy.log
+
+    only_big = smt_upload("burst", "2025-02-09T18:00:10.000000Z", {"9000000": 1.0})
+    assert client.post("/insert_scanmytesla.php", only_big).body == b"OK"
+    assert poll(client, "burst").body == b"not found"
+    assert poll(client, "burst").body == b"not found"
+
+
+def test_a_phone_clock_that_goes_back_is_filed_at_its_own_time(client):
+    from support.teslalogger import TeslaLogger
+
+    teslalogger = TeslaLogger()
+    for d in (
+        "2025-02-09T19:33:19.697553+01:00",
+        "2025-02-09T19:32:19.100000+01:00",  # a minute back: that second is free
+        "2025-02-09T19:33:19.900000+01:00",  # the first hand-out's second: taken
+    ):
+        assert client.post("/insert_scanmytesla.php", smt_upload("clock", d, {"43": 1.0})).body
+        assert teslalogger.take(poll(client, "clock").body) == 1
+    assert teslalogger.datums == [
+        "2025-02-09 19:33:19",
+        "2025-02-09 19:32:19",
+        "2025-02-09 19:33:20",
+    ]

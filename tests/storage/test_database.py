@@ -130,3 +130,43 @@ async def test_read_only_refuses_a_missing_file_or_another_schema(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StorageError, match="cannot open"):
         await Database(path, read_only=True).open()
+
+
+def insert_now(conn: sqlite3.Connection, value: str) -> str:
+    conn.execute(
+        "INSERT INTO token (token, first_seen_ms, last_seen_ms) VALUES (?, 0, 0)", (value,)
+    )
+    return value
+
+
+async def test_plain_operations_share_one_transaction_and_fail_alone(db):
+    import asyncio
+
+    def broken(conn):
+        conn.execute("INSERT INTO nowhere VALUES (1)")
+
+    commits = db.commits
+    results = await asyncio.gather(
+        db.write_sync(lambda c: insert_now(c, "a")),
+        db.write_sync(lambda c: insert_now(c, "b")),
+        return_exceptions=True,
+    )
+    assert results == ["a", "b"] and db.commits == commits + 1  # one trip, one commit
+    results = await asyncio.gather(
+        db.write_sync(lambda c: insert_now(c, "c")),
+        db.write_sync(broken),
+        db.write(lambda c: insert(c, "d")),  # an async one in the same batch
+        return_exceptions=True,
+    )
+    assert results[0] == "c" and results[2] == "d"
+    assert isinstance(results[1], StorageError) and "no such table" in str(results[1])
+    assert await read_tokens(db) == ["a", "b", "c", "d"]
+
+
+async def test_aiosqlite_still_runs_plain_functions_in_its_thread(db):
+    """storage.database.in_writer_thread relies on aiosqlite's `_execute`."""
+    import threading
+
+    assert await db.write_sync(lambda c: threading.current_thread()) is not (
+        threading.current_thread()
+    )

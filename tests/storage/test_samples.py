@@ -86,7 +86,8 @@ async def test_same_second_handouts_are_stamped_one_second_apart(store):
     await store.add(sample({1: 2.0}, "2025-02-09T19:33:19.900000+01:00"))
     second = await store.hand_out("tok")
     assert first.device_time == "2025-02-09T19:33:19.100000+01:00"
-    assert second.device_time == "2025-02-09T19:33:20+01:00"
+    # Issue 17: the bumped stamp keeps the app's fraction format (it was "19:33:20+01:00").
+    assert second.device_time == "2025-02-09T19:33:20.000000+01:00"
 
 
 async def test_history_keeps_every_upload_with_its_device_time(store):
@@ -183,3 +184,20 @@ async def test_count_takes_the_filters_of_history(store):
     assert await store.count(token="tok") == 2
     assert await store.count(since_ms=1500, until_ms=3000) == 1
     assert await store.count(token="tok", since_ms=1500) == 1
+
+
+async def test_one_batch_of_many_rows_keeps_the_newest_value_of_each_id(store):
+    """A batch is one multi-row statement per table, split past ROWS_PER_STATEMENT rows."""
+    from storage.sample_batch import ROWS_PER_STATEMENT
+
+    count = 3 * ROWS_PER_STATEMENT // 400 + 1
+    uploads = [sample({v: float(n * 1000 + v) for v in range(400)}) for n in range(count)]
+    commits = store.db.commits
+    ids = await asyncio.gather(*(store.add(u) for u in uploads))
+    assert store.db.commits - commits <= 2  # the first alone, the rest together
+    latest = await store.latest("tok")
+    assert {k: v.value for k, v in latest.items()} == {
+        v: float((count - 1) * 1000 + v) for v in range(400)
+    }
+    assert {v.sample_id for v in latest.values()} == {ids[-1]}
+    assert [s.values for s in [s async for s in store.history()]] == [u.values for u in uploads]

@@ -24,7 +24,10 @@ class Mitmdump:
         extra_args: list[str] | None = None,
         tool: str = "mitmdump",
         ready_marker: str = "storage: ",
+        entry: Path | None = ENTRY,
     ) -> None:
+        """`entry=None`: mitmproxy without teslahome's addons (a baseline for
+        benchmarks: give it a script in `extra_args`)."""
         self.workdir = workdir
         self.confdir = confdir
         self.port = free_port()
@@ -38,6 +41,7 @@ class Mitmdump:
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.log_path = workdir / "proxy.log"
+        self.entry = entry
 
     @property
     def ca_file(self) -> str:
@@ -47,13 +51,18 @@ class Mitmdump:
         args = [
             str(BIN / self.tool),
             "--set", f"confdir={self.confdir}",
-            "-s", str(ENTRY),
             "--mode", f"regular@{self.port}",
             "--set", "listen_host=127.0.0.1",
-            "--set", f"data_dir={self.data_dir}",
         ]  # fmt: skip
+        if self.entry is None:
+            return args + self._option_args({}) + self.extra_args
+        args += ["-s", str(self.entry), "--set", f"data_dir={self.data_dir}"]
         # mitmdump stalls when a --set repeats an option, so defaults go only where unset.
         defaults = {"wallbox_host": "127.0.0.1", "wallbox_port": self.wallbox_port}
+        return args + self._option_args(defaults) + self.extra_args
+
+    def _option_args(self, defaults: dict[str, object]) -> list[str]:
+        args = []
         for name, value in defaults.items():
             if name not in self.options:
                 args += ["--set", f"{name}={value}"]
@@ -63,7 +72,7 @@ class Mitmdump:
                 if isinstance(item, bool):
                     item = "true" if item else "false"
                 args += ["--set", f"{name}={item}"]
-        return args + self.extra_args
+        return args
 
     def start(self, timeout: float = 30.0) -> "Mitmdump":
         self.starts += 1

@@ -1,0 +1,133 @@
+"""The one addon mitmproxy sees: it hands each hook to the features that need it.
+
+mitmproxy looks up every hook on every addon for every event, and sends an
+`update` after each flow event; with the features registered one by one, ten
+objects were searched five times per upload, and those with flow hooks were
+called on every flow of every host (a py-spy profile under wrk put that at a
+tenth of an upload's cost). The hub has only the hooks some feature needs:
+
+- load, configure, running, done: every feature, in list order (so the store,
+  last, closes after everything that uses it has stopped);
+- requestheaders, request, response, error: teslalogger.de flows only, and
+  nothing at all is done for other hosts but that one check;
+- marks (flowmarks.py) only while someone can see them: under mitmweb, or
+  when flows are saved (`save_stream_file`); the flow limit (flowlimit.py)
+  only under mitmweb, whose view it trims;
+- next_layer and server_connect: the intercept's, per connection.
+
+The features keep their hook methods and work the same registered alone,
+as their tests register them.
+"""
+
+from collections.abc import Awaitable, Sequence
+
+from mitmproxy import ctx, http
+from mitmproxy.proxy import layer, server_hooks
+
+from addons.flowlimit import FlowLimit
+from addons.flowmarks import FlowMarks
+from addons.intercept import TeslaloggerIntercept, is_teslalogger
+from addons.scanmytesla import ScanMyTesla
+
+
+class Teslahome:
+    def __init__(
+        self,
+        features: Sequence[object],
+        *,
+        smt: ScanMyTesla,
+        intercept: TeslaloggerIntercept,
+        marks: FlowMarks,
+        limit: FlowLimit,
+    ) -> None:
+        self.features = list(features)
+        self.smt = smt
+        self.intercept = intercept
+        self.marks = marks
+        self.limit = limit
+        self.has_view = False  # mitmweb: its view lists the flows
+        self.marking = False  # someone sees the marks: mitmweb, or saved flows
+
+    def _each(self, hook: str, *args) -> None:
+        for feature in self.features:
+            method = getattr(feature, hook, None)
+            if method is not None:
+                method(*args)
+
+    def load(self, loader) -> None:
+        self._each("load", loader)
+
+    def configure(self, updated: set[str]) -> None:
+        self._each("configure", updated)
+        if "save_stream_file" in updated:
+            self._look()
+
+    def running(self) -> None:
+        self._each("running")
+        self._look()
+
+    def done(self) -> None:
+        self._each("done")
+
+    def _look(self) -> None:
+        self.has_view = ctx.master.addons.get("view") is not None
+        saving = "save_stream_file" in ctx.options and bool(ctx.options.save_stream_file)
+        self.marking = self.has_view or saving
+
+    # Per connection.
+    def next_layer(self, nextlayer: layer.NextLayer) -> None:
+        self.intercept.next_layer(nextlayer)
+
+    async def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
+        await self.intercept.server_connect(data)
+
+    # Per flow: teslalogger.de only. Plain methods that return the feature's
+    # coroutine when there is one: mitmproxy awaits what a hook returns, and other
+    # hosts' flows cost no coroutine at all.
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if is_teslalogger(flow.request):
+            self.smt.requestheaders(flow)
+
+    def request(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
+        if is_teslalogger(flow.request):
+            return self._request(flow)
+        return None
+
+    async def _request(self, flow: http.HTTPFlow) -> None:
+        await self.smt.request(flow)  # the local answers first,
+        self.intercept.request(flow)  # then what is left goes upstream
+
+    def response(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
+        if self.has_view:
+            self.limit.response(flow)
+        if not is_teslalogger(flow.request):
+            return None
+        if self.smt.records_passthrough():
+            return self._record(flow)
+        if self.marking:
+            self.marks.response(flow)
+        return None
+
+    async def _record(self, flow: http.HTTPFlow) -> None:
+        await self.smt.response(flow)
+        if self.marking:
+            self.marks.response(flow)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        if self.marking and is_teslalogger(flow.request):
+            self.marks.error(flow)
+        if self.has_view:
+            self.limit.error(flow)
+
+    # Other kinds of flows end in mitmweb's list too.
+    def tcp_end(self, flow) -> None:
+        if self.has_view:
+            self.limit.trim()
+
+    def udp_end(self, flow) -> None:
+        if self.has_view:
+            self.limit.trim()
+
+    def dns_response(self, flow) -> None:
+        if self.has_view:
+            self.limit.trim()
