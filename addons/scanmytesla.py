@@ -198,7 +198,7 @@ class ScanMyTesla:
         forward = None
         if mirrored:
             forward = Forward(wire.INSERT, request_headers(flow), flow.request.raw_content or b"")
-        sample_id = await samples.add(sample, forward=forward)
+        sample_id = await samples.add(sample, forward=forward, source=flow.client_conn.id)
         if mirrored:
             self.mirror.wake()
         note = f"stored sample {sample_id}: {len(sample.values)} values"

@@ -16,12 +16,12 @@ history for `smt_history_days` (addons/store.py trims it; reading it: history.py
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from functools import partial
 
 import aiosqlite
 
-from storage import sample_batch
+from storage import gathering, sample_batch
 from storage.codec import encode_values
 from storage.database import Database, StorageError, SyncOperation, in_writer_thread
 from storage.handout_rule import Plan
@@ -36,7 +36,9 @@ logger = logging.getLogger(__name__)
 class SampleStore(History):
     """Uploads that arrive while a transaction is committing are inserted
     together by the next one: a handful of statements and one trip to the
-    writer's thread per batch instead of per upload (sample_batch.py)."""
+    writer's thread per batch instead of per upload (sample_batch.py). Under
+    load, a batch also waits a moment for the other connections' uploads
+    (gathering.py)."""
 
     def __init__(self, database: Database) -> None:
         super().__init__(database)
@@ -46,6 +48,10 @@ class SampleStore(History):
         self._next_id: int | None = None
         self._listeners: list[Callable[[Sample], None]] = []
         self._moved: set[str] = set()  # tokens whose hand-outs land after their own time
+        self._uploaders = gathering.Uploaders()
+        self._batch_since = 0.0  # loop time the first queued upload arrived
+        self._gathering: asyncio.Future[None] | None = None  # set: the batch may go
+        self._unsourced = False  # the batch holds an upload with no source: it goes now
 
     def on_stored(self, listener: Callable[[Sample], None]) -> Callable[[], None]:
         """Call `listener(sample)` on the loop for every sample once it is durable
@@ -60,11 +66,14 @@ class SampleStore(History):
         received_ms: int | None = None,
         forward: Forward | None = None,
         also: Also | None = None,
+        source: Hashable | None = None,
     ) -> int:
         """Store `sample` durably; return its id. `forward`: also queue it for the
         real teslalogger.de (mirror mode), in the same transaction. `also(conn,
         sample_id)`: an async change that must land with it (costs its batch a
-        few more trips to the writer's thread)."""
+        few more trips to the writer's thread). `source`: the connection it came
+        on, so that a batch can wait for the other connections' uploads; without
+        one it is committed at once."""
         moment = parse_device_time(sample.device_time)
         offset = moment.utcoffset()
         row = (
@@ -74,8 +83,18 @@ class SampleStore(History):
             sample.version,
             encode_values(sample.values),
         )
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        now = loop.time()
+        if not self._queued:
+            self._batch_since = now
         self._queued.append(Upload(sample, row, forward, also, future))
+        if source is None:
+            self._unsourced = True
+        else:
+            self._uploaders.arrived(source, now)
+        if self._gathering is not None and self._may_go(now):
+            _settle(self._gathering)
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_queued(), name="store uploads")
         # A caller that gives up (client gone) cancels only its own future; _flush
@@ -84,10 +103,33 @@ class SampleStore(History):
 
     async def _flush_queued(self) -> None:
         while self._queued:
+            await self._gather()
             batch, self._queued = self._queued, []
+            self._unsourced = False
             if not await self._flush(batch) and len(batch) > 1:
                 for upload in batch:  # find the culprit: the others still deserve to land
                     await self._flush([upload])
+
+    def _may_go(self, now: float) -> bool:
+        if self._unsourced:
+            return True
+        return gathering.commit_now(
+            len(self._queued), self._uploaders.recent(now), now - self._batch_since
+        )
+
+    async def _gather(self) -> None:
+        """Until the queued batch may be committed (gathering.py)."""
+        loop = asyncio.get_running_loop()
+        while not self._may_go(now := loop.time()):
+            self._gathering = loop.create_future()
+            timer = loop.call_later(
+                self._batch_since + gathering.GATHER_S - now, _settle, self._gathering
+            )
+            try:
+                await self._gathering
+            finally:
+                timer.cancel()
+                self._gathering = None
 
     async def _flush(self, batch: list[Upload]) -> bool:
         insert = partial(sample_batch.insert, batch, dict(self._token_ids), self._next_id)
@@ -157,6 +199,11 @@ class SampleStore(History):
         elif plan.moved_s <= 1 and token in self._moved:
             self._moved.discard(token)
             logger.info("%s: TeslaLogger hand-outs are filed at the phone's own time again", token)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 async def _insert_with_also(

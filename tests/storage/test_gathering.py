@@ -1,0 +1,98 @@
+"""When a batch commits: the pure rule, then SampleStore gathering through it."""
+
+import asyncio
+
+import pytest
+
+from storage import gathering
+from storage.database import Database
+from storage.gathering import GATHER_S, RECENT_S, Uploaders, commit_now
+from storage.records import Sample
+from storage.samples import SampleStore
+
+
+def test_a_lone_uploader_never_waits():
+    assert commit_now(waiting=1, recent_uploaders=1, waited_s=0.0)
+
+
+def test_every_recent_uploader_waiting_means_nobody_else_can_come():
+    assert commit_now(waiting=3, recent_uploaders=3, waited_s=0.0)
+    assert not commit_now(waiting=2, recent_uploaders=3, waited_s=0.0)
+
+
+def test_the_window_bounds_the_wait():
+    assert not commit_now(waiting=1, recent_uploaders=20, waited_s=GATHER_S / 2)
+    assert commit_now(waiting=1, recent_uploaders=20, waited_s=GATHER_S)
+
+
+def test_uploaders_count_each_connection_once_and_forget_quiet_ones():
+    seen = Uploaders()
+    seen.arrived("a", 0.0)
+    seen.arrived("b", 0.01)
+    seen.arrived("a", 0.02)  # again: still one connection
+    assert seen.recent(0.02) == 2
+    assert seen.recent(0.005 + RECENT_S) == 2
+    assert seen.recent(0.015 + RECENT_S) == 1  # b has gone quiet, a not yet
+    assert seen.recent(1.0) == 0
+
+
+def test_uploaders_stay_bounded_with_endless_new_connections():
+    seen = Uploaders()
+    for i in range(10_000):
+        seen.arrived(i, 0.0)
+    assert seen.recent(0.0) == 4096
+
+
+def sample(i: int) -> Sample:
+    return Sample(token="tok", device_time=f"2025-02-09T18:00:{i:02d}Z", values={1: i}, version="1")
+
+
+@pytest.fixture
+async def store(tmp_path):
+    db = Database(tmp_path / "t.sqlite3")
+    await db.open()
+    yield SampleStore(db)
+    await db.close()
+
+
+async def test_one_connection_is_committed_at_once(store, monkeypatch):
+    monkeypatch.setattr(gathering, "GATHER_S", 60.0)
+    for i in range(3):
+        await asyncio.wait_for(store.add(sample(i), source="phone"), 5)
+    assert store.db.commits == 3
+
+
+async def test_a_batch_waits_for_the_other_connections_and_shares_their_commit(store, monkeypatch):
+    monkeypatch.setattr(gathering, "GATHER_S", 60.0)
+    monkeypatch.setattr(gathering, "RECENT_S", 60.0)
+    await store.add(sample(0), source="a")  # alone so far: at once
+    commits = store.db.commits
+    b = asyncio.create_task(store.add(sample(1), source="b"))
+    await asyncio.sleep(0.1)
+    assert not b.done()  # a uploaded lately and will be back
+    a = await asyncio.wait_for(store.add(sample(2), source="a"), 5)
+    assert await asyncio.wait_for(b, 5) == a - 1
+    assert store.db.commits == commits + 1
+
+
+async def test_a_connection_that_does_not_come_back_delays_the_batch_only_by_the_window(
+    store, monkeypatch
+):
+    monkeypatch.setattr(gathering, "GATHER_S", 0.2)
+    monkeypatch.setattr(gathering, "RECENT_S", 60.0)
+    await store.add(sample(0), source="a")
+    b = asyncio.create_task(store.add(sample(1), source="b"))
+    await asyncio.sleep(0.05)
+    assert not b.done()
+    await asyncio.wait_for(b, 5)
+    assert (await store.hand_out("tok")).values == {1: 1}
+
+
+async def test_an_upload_without_a_source_takes_the_batch_along_at_once(store, monkeypatch):
+    monkeypatch.setattr(gathering, "GATHER_S", 60.0)
+    monkeypatch.setattr(gathering, "RECENT_S", 60.0)
+    await store.add(sample(0), source="a")
+    b = asyncio.create_task(store.add(sample(1), source="b"))
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(store.add(sample(2)), 5)  # e.g. a tool, not a phone
+    await asyncio.wait_for(b, 5)
