@@ -50,4 +50,6 @@ features = [
     WebUi(),
     store,
 ]
-addons = [Teslahome(features, smt=smt, intercept=intercept, marks=marks, limit=limit)]
+addons = [
+    Teslahome(features, smt=smt, intercept=intercept, marks=marks, limit=limit, freeze_gc=True)
+]

@@ -1,5 +1,7 @@
 """The hub: which features each hook reaches."""
 
+import gc
+
 import pytest
 from mitmproxy.addons import view as mview
 from mitmproxy.addons.save import Save
@@ -86,6 +88,24 @@ async def test_lifecycle_hooks_reach_every_feature_in_order_and_flow_hooks_only_
     teslahome.done()
     assert calls[-2:] == ["first.done", "last.done"]
     assert not any(call.endswith(".request") for call in calls)
+
+
+async def test_once_running_the_long_lived_objects_leave_the_collectors_view(tmp_path):
+    store = Store()
+    smt, intercept = ScanMyTesla(store, Mirror(store)), TeslaloggerIntercept()
+    marks, limit = FlowMarks(), FlowLimit()
+    features = [smt, intercept, marks, limit, store]
+    hub = Teslahome(
+        features, smt=smt, intercept=intercept, marks=marks, limit=limit, freeze_gc=True
+    )
+    with taddons.context(hub) as tctx:
+        tctx.configure(hub, data_dir=str(tmp_path / "data"))
+        try:
+            hub.running()
+            assert gc.get_freeze_count() > 0
+        finally:
+            gc.unfreeze()  # the test process goes on
+            hub.done()
 
 
 async def test_other_hosts_reach_no_feature(hub):
