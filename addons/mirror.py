@@ -60,6 +60,7 @@ class Mirror:
         self._upstream: Upstream | None = None  # parsed once per change of smt_upstream_url
         self._last_status_log = 0.0
         self._closing: asyncio.Future[None] | None = None
+        self._mode = "off"  # smt_upstream, read once per change: active() runs per upload
 
     def load(self, loader) -> None:
         loader.add_option(
@@ -71,6 +72,8 @@ class Mirror:
         )
 
     def configure(self, updated: set[str]) -> None:
+        if "smt_upstream" in updated:
+            self._mode = ctx.options.smt_upstream
         if "smt_upstream_url" in updated:
             self._upstream = checked(updated, "smt_upstream_url", Upstream.parse)
         if "smt_upstream_retry_max" in updated and ctx.options.smt_upstream_retry_max < 1:
@@ -85,7 +88,7 @@ class Mirror:
     # Methods, not properties: mitmproxy reads every attribute of an addon when
     # it registers it, before the options exist.
     def active(self) -> bool:
-        return ctx.options.smt_upstream == "mirror"
+        return self._mode == "mirror"
 
     def _apply(self) -> None:
         if self.active() and self._delivery is None:

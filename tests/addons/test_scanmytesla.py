@@ -2,12 +2,12 @@ import logging
 from urllib.parse import quote
 
 import pytest
-from mitmproxy import exceptions, hooks
+from mitmproxy import exceptions, hooks, http
 from mitmproxy.test import taddons, tflow, tutils
 
 from addons import smt_wire as wire
 from addons.mirror import Mirror
-from addons.scanmytesla import ACTION, ScanMyTesla, endpoint
+from addons.scanmytesla import ACTION, ScanMyTesla, endpoint, text_response
 from addons.store import Store
 from storage.database import StorageError
 from support.seed import captured_requests
@@ -33,6 +33,18 @@ def addon(tmp_path):
         tctx.configure(store, data_dir=str(tmp_path / "data"))
         yield smt
         store.done()
+
+
+@pytest.mark.parametrize(
+    ("status", "body"), [(200, b"OK"), (200, b"not found"), (403, b"ERROR: token x"), (599, b"")]
+)
+def test_answers_are_what_mitmproxys_make_would_build(status, body):
+    ours = text_response(status, body)
+    made = http.Response.make(status, body, {"Content-Type": "text/html; charset=UTF-8"})
+    ours.timestamp_start = ours.timestamp_end = made.timestamp_start
+    made.timestamp_end = made.timestamp_start
+    assert ours.get_state() == made.get_state()
+    assert ours.content == body
 
 
 def test_endpoints_are_recognised_by_host_and_path():
