@@ -15,11 +15,11 @@ side by side; every form and level alternates them, in rounds, and the table
 keeps the medians. Beside the rates: latency percentiles from wrk, and CPU
 seconds per upload from /proc/<pid>/stat (the whole process, every thread).
 Warnings say when the run cannot be trusted: wrk near a core of its own, both
-proxies far below one, or a busy machine.
+proxies far below one, or other processes using the cores during the runs
+(the machine's busy time from /proc/stat, less the proxy's and wrk's own).
 """
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -35,7 +35,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from mitmproxy.certs import CertStore  # noqa: E402
 
-from bench.wrk import WrkResult, find_wrk, process_cpu_s, run_wrk  # noqa: E402
+from bench.wrk import WrkResult, find_wrk, machine_busy_s, process_cpu_s, run_wrk  # noqa: E402
 from support.mitm import Mitmdump  # noqa: E402
 from support.ports import free_port  # noqa: E402
 from support.uploads import INSERT, upload_body  # noqa: E402
@@ -48,7 +48,7 @@ FORMS = {
 DISTINCT_UPLOADS = 200  # wrk cycles through these (the seed's ids, times 100 ms apart)
 CLIENT_BUSY = 0.85  # of a core: above it, wrk itself may be the limit
 PROXY_IDLE = 0.70  # of a core: both proxies below it, at 20+ connections, were not the limit
-BUSY_LOAD = 1.0  # 1-minute load average before a run (the run itself adds about 1.5)
+OTHERS_BUSY = 0.25  # of a core, used by other processes during a run
 
 
 @dataclass
@@ -68,7 +68,7 @@ class Proxy:
 class Run:
     result: WrkResult
     cpu_s: float  # the proxy's CPU over the run
-    load: float  # 1-minute load average just before it
+    others: float  # cores used by other processes during it
 
     @property
     def cpu_us_per_upload(self) -> float:
@@ -124,11 +124,13 @@ def start_proxies(work: Path, confdir: Path) -> list[Proxy]:
 
 def one_run(wrk: str, proxy: Proxy, form: str, connections: int, seconds: float, bodies) -> Run:
     url, target = proxy.url(form)
-    load = os.getloadavg()[0]
+    busy_before = machine_busy_s()
     before = process_cpu_s(proxy.process.pid) or 0.0
     result = run_wrk(wrk, url, bodies, path=target, connections=connections, seconds=seconds)
     after = process_cpu_s(proxy.process.pid) or 0.0
-    return Run(result, after - before, load)
+    busy = machine_busy_s() - busy_before
+    others = max(0.0, busy - (after - before) - result.client_cpu_s) / result.seconds
+    return Run(result, after - before, others)
 
 
 def measure(
@@ -176,7 +178,7 @@ def progress(form: str, connections: int, n: int, name: str, run: Run) -> None:
         f"  {form:5} c={connections:<3} round {n + 1}  {name:13}  {r.rate:6.0f} req/s  "
         f"p50 {r.p50_ms:6.2f}  p99 {r.p99_ms:6.2f} ms  {run.cpu_us_per_upload:5.0f} us CPU/upload  "
         f"proxy {run.proxy_load:4.0%}  wrk {r.client_load:4.0%}  errors {r.errors}  "
-        f"load {run.load:.2f}",
+        f"others {run.others:4.0%}",
         file=sys.stderr,
         flush=True,
     )
@@ -245,11 +247,11 @@ def warnings(cells: dict[tuple[str, int, str], Cell]) -> list[str]:
                 f"{form} c={level}: neither proxy was busy (teslahome {loads[0]:.0%}, bare "
                 f"{loads[1]:.0%} of a core): something else limited the run"
             )
-    busiest = max(r.load for cell in cells.values() for r in cell.runs)
-    if busiest > BUSY_LOAD:
+    busiest = max(cell.median(lambda r: r.others) for cell in cells.values())
+    if busiest > OTHERS_BUSY:
         found.append(
-            f"the machine was busy (load average up to {busiest:.2f} before a run): "
-            "other work shared the cores; run again on a quiet machine"
+            f"other processes used up to {busiest:.0%} of a core during the runs: "
+            "they shared the cores with the proxies; run again on a quiet machine"
         )
     return found
 
@@ -266,10 +268,10 @@ def main() -> None:
     forms = args.forms.split(",")
     cells = measure(forms, levels, args.seconds, args.rounds, args.profile)
     print(table(cells, forms, levels))
-    loads = [r.load for cell in cells.values() for r in cell.runs]
+    others = [r.others for cell in cells.values() for r in cell.runs]
     print(
         f"\nMedians of {args.rounds} alternated rounds of {args.seconds:g} s each; "
-        f"load average before the runs {min(loads):.2f}-{max(loads):.2f}; "
+        f"other processes used {min(others):.0%}-{max(others):.0%} of a core during them; "
         f"errors: {sum(c.errors for c in cells.values())}."
     )
     for warning in warnings(cells):

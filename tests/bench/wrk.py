@@ -151,6 +151,14 @@ def run_wrk(
     )
 
 
+def machine_busy_s() -> float:
+    """CPU seconds every core has spent busy since boot (/proc/stat: all but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    busy = sum(fields[:8]) - idle  # guest time is already counted in user
+    return busy / CLOCK_TICKS
+
+
 def process_cpu_s(pid: int) -> float | None:
     """User + system CPU seconds of a running process, all its threads (/proc/<pid>/stat)."""
     try:
