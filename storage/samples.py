@@ -50,7 +50,7 @@ class SampleStore(History):
         self._moved: set[str] = set()  # tokens whose hand-outs land after their own time
         self._uploaders = gathering.Uploaders()
         self._batch_since = 0.0  # loop time the first queued upload arrived
-        self._gathering: asyncio.Future[None] | None = None  # set: the batch may go
+        self._gathering: asyncio.Future[None] | None = None  # resolved once the batch may go
         self._unsourced = False  # the batch holds an upload with no source: it goes now
 
     def on_stored(self, listener: Callable[[Sample], None]) -> Callable[[], None]:
