@@ -2,13 +2,9 @@
 
 import asyncio
 
-import pytest
-
 from storage import gathering
-from storage.database import Database
 from storage.gathering import GATHER_S, RECENT_S, Uploaders, commit_now
 from storage.records import Sample
-from storage.samples import SampleStore
 
 
 def test_a_lone_uploader_never_waits():
@@ -45,14 +41,6 @@ def test_uploaders_stay_bounded_with_endless_new_connections():
 
 def sample(i: int) -> Sample:
     return Sample(token="tok", device_time=f"2025-02-09T18:00:{i:02d}Z", values={1: i}, version="1")
-
-
-@pytest.fixture
-async def store(tmp_path):
-    db = Database(tmp_path / "t.sqlite3")
-    await db.open()
-    yield SampleStore(db)
-    await db.close()
 
 
 async def test_one_connection_is_committed_at_once(store, monkeypatch):

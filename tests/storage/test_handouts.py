@@ -4,7 +4,6 @@ and what is marked as given."""
 import logging
 
 import aiosqlite
-import pytest
 
 from storage.database import Database
 from storage.handouts import HANDOUT_LOG_S
@@ -12,14 +11,6 @@ from storage.records import Sample, device_second
 from storage.samples import SampleStore
 
 T = "2025-02-09T18:33:19.500000Z"
-
-
-@pytest.fixture
-async def store(tmp_path):
-    db = Database(tmp_path / "t.sqlite3")
-    await db.open()
-    yield SampleStore(db)
-    await db.close()
 
 
 def at(seconds: int) -> str:

@@ -2,21 +2,11 @@ import asyncio
 import time
 from datetime import timedelta
 
-import pytest
-
 from storage.database import Database, StorageError
 from storage.records import LatestValue, Sample, parse_device_time
 from storage.samples import SampleStore
 
 D0 = "2025-02-09T19:33:19.697553+01:00"
-
-
-@pytest.fixture
-async def store(tmp_path):
-    db = Database(tmp_path / "t.sqlite3")
-    await db.open()
-    yield SampleStore(db)
-    await db.close()
 
 
 def sample(values, d=D0, token="tok"):
