@@ -13,6 +13,10 @@ tenth of an upload's cost). The hub has only the hooks some feature needs:
 - marks (flowmarks.py) only while someone can see them: under mitmweb, or
   when flows are saved (`save_stream_file`); the flow limit (flowlimit.py)
   only under mitmweb, whose view it trims;
+- response, error and the ends of other kinds of flows exist on the hub only
+  while one of those, or passthrough recording, needs them: mitmproxy calls
+  a hook it finds on every flow of every host, and under plain mitmdump
+  nothing needs these (about 2 % of an upload's cost);
 - next_layer and server_connect: the intercept's, per connection.
 
 Once everything is loaded, the objects that live as long as the process are
@@ -71,6 +75,8 @@ class Teslahome:
         self._each("configure", updated)
         if "save_stream_file" in updated:
             self._look()
+        elif "smt_upstream" in updated:
+            self._choose_hooks()
 
     def running(self) -> None:
         self._each("running")
@@ -88,6 +94,23 @@ class Teslahome:
         self.has_view = ctx.master.addons.get("view") is not None
         saving = "save_stream_file" in ctx.options and bool(ctx.options.save_stream_file)
         self.marking = self.has_view or saving
+        self._choose_hooks()
+
+    def _choose_hooks(self) -> None:
+        """None hides the class's hook from mitmproxy, which looks hooks up by
+        name on every event; deleting the None brings the method back."""
+        needed = {
+            "response": self.marking or self.smt.records_passthrough(),  # marking: under a view too
+            "error": self.marking,
+            "tcp_end": self.has_view,
+            "udp_end": self.has_view,
+            "dns_response": self.has_view,
+        }
+        for hook, need in needed.items():
+            if need:
+                self.__dict__.pop(hook, None)
+            else:
+                setattr(self, hook, None)
 
     # Per connection.
     def next_layer(self, nextlayer: layer.NextLayer) -> None:

@@ -57,6 +57,12 @@ async def run(hook_result) -> None:
         await hook_result
 
 
+async def dispatch(addon, hook: str, flow) -> None:
+    """As mitmproxy does: the hook by name, if the addon has one now."""
+    if method := getattr(addon, hook, None):
+        await run(method(flow))
+
+
 def flow_to(host: str, path: str = "/insert_scanmytesla.php", body: bytes = SEED):
     request = tutils.treq(host=host, port=443, scheme=b"https", path=path.encode(), method=b"POST")
     request.headers["Host"] = host
@@ -112,7 +118,7 @@ async def test_other_hosts_reach_no_feature(hub):
     _, teslahome, _ = hub
     other = flow_to("example.org")
     await run(teslahome.request(other))
-    await run(teslahome.response(other))
+    await dispatch(teslahome, "response", other)
     assert other.response is None and teslahome.intercept.requests == 0
     assert not other.marked and not other.metadata
 
@@ -123,8 +129,22 @@ async def test_an_upload_is_answered_and_not_forwarded(hub):
     await run(teslahome.request(upload))
     assert upload.response.content == b"OK"
     assert (upload.request.host, teslahome.intercept.requests) == ("teslalogger.de", 1)
-    await run(teslahome.response(upload))
+    await dispatch(teslahome, "response", upload)
     assert not upload.marked  # mitmdump, nothing saved: nobody sees marks
+
+
+async def test_under_plain_mitmdump_the_hub_has_no_hooks_nobody_needs(hub, tmp_path):
+    tctx, teslahome, _ = hub
+    unneeded = ("response", "error", "tcp_end", "udp_end", "dns_response")
+    assert all(getattr(teslahome, hook) is None for hook in unneeded)
+    assert teslahome.request is not None and teslahome.requestheaders is not None
+    tctx.options.update(smt_upstream="passthrough")
+    teslahome.configure({"smt_upstream"})
+    assert teslahome.response is not None and teslahome.error is None  # recording
+    tctx.options.update(smt_upstream="off", save_stream_file=str(tmp_path / "flows.mitm"))
+    teslahome.configure({"smt_upstream", "save_stream_file"})
+    assert teslahome.response is not None and teslahome.error is not None  # marks
+    assert teslahome.tcp_end is None  # no view to trim
 
 
 async def test_marks_are_set_when_flows_are_saved(hub, tmp_path):
@@ -133,7 +153,7 @@ async def test_marks_are_set_when_flows_are_saved(hub, tmp_path):
     teslahome.configure({"save_stream_file"})
     upload = flow_to("teslalogger.de")
     await run(teslahome.request(upload))
-    await run(teslahome.response(upload))
+    await dispatch(teslahome, "response", upload)
     assert upload.marked == ":floppy_disk:"
 
 
