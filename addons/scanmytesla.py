@@ -274,7 +274,8 @@ class ScanMyTesla:
             return
         try:
             sample = wire.decode_upload(flow.request.content or b"")
-            sample_id = await (await self.store.samples()).add(sample)
+            samples = await self.store.samples()
+            sample_id = await samples.add(sample, source=flow.client_conn.id)
         except (wire.WireError, ValueError) as e:
             reason = e.reason if isinstance(e, wire.WireError) else str(e)
             flow.metadata[ACTION] = "not recorded"
