@@ -66,9 +66,9 @@ def answer(flow: http.HTTPFlow, status: int, body: bytes, action: str, comment: 
 
 def text_response(status: int, body: bytes) -> http.Response:
     """What `Response.make(status, body, {"Content-Type": ...})` builds, with
-    the headers given as bytes and the body as it goes out: make() converts a
-    dict and runs the body through the content setter, a third of the cost of
-    answering an upload."""
+    the headers given as bytes and the body as it goes out: make() runs the
+    body through the content setter and sets the length itself (35 against
+    26 us here, per answer)."""
     now = time.time()
     headers = http.Headers((_TEXT, (b"content-length", b"%d" % len(body))))
     reason = status_codes.RESPONSES.get(status, "").encode()

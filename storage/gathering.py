@@ -1,8 +1,9 @@
 """When a batch of uploads is committed: at once, or after gathering a few more.
 
-A commit costs the same whether it carries one upload or twenty (a trip to
-the writer's thread, the WAL frames, an fsync), so under load the cheapest
-upload is one that joins a batch. But an upload that waits for company that
+A commit costs nearly the same whether it carries one upload or twenty (a
+trip to the writer's thread, the WAL frames, an fsync: 300-380 us of CPU
+alone, 37 us per upload in a batch of 20), so under load the cheapest upload
+is one that joins a batch. But an upload that waits for company that
 cannot come only adds latency. Each upload connection has at most one upload
 outstanding (the app waits for its `OK`), so the company that can come is the
 connections that uploaded lately and are not in the batch yet:
