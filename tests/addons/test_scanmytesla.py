@@ -1,9 +1,11 @@
+import dataclasses
 import logging
 from urllib.parse import quote
 
 import pytest
 from mitmproxy import ctx, exceptions, hooks, http
 from mitmproxy.test import taddons, tflow, tutils
+from mitmproxy.utils import typecheck
 
 from addons import smt_wire as wire
 from addons.mirror import Mirror
@@ -44,6 +46,9 @@ def test_answers_are_what_mitmproxys_make_would_build(status, body):
     ours.timestamp_start = ours.timestamp_end = made.timestamp_start
     made.timestamp_end = made.timestamp_start
     assert ours.get_state() == made.get_state()
+    assert list(vars(ours.data)) == list(vars(made.data))  # every field, in mitmproxy's order
+    for field in dataclasses.fields(ours.data):  # what mitmproxy checks in debug mode
+        typecheck.check_option_type(field.name, getattr(ours.data, field.name), field.type)
     assert ours.content == body
 
 
