@@ -35,7 +35,7 @@ SECTIONS = [
     Section(
         "Upload throughput: teslahome against bare mitmdump",
         "throughput.py",
-        ["--connections", "1,20,50", "--seconds", "4", "--rounds", "5"],
+        ["--connections", "1,20,50", "--seconds", "4", "--rounds", "7"],
         ["--connections", "20", "--seconds", "2", "--rounds", "1"],
         "wrk (a C load generator, one thread) posts the seed upload on keep-alive "
         "connections: plain HTTP through the regular listener, and HTTPS to a reverse "
