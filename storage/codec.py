@@ -23,7 +23,7 @@ def encode_values(values: Mapping[int, float]) -> bytes:
     return _layout(fmt, len(values)).pack(fmt, *values, *values.values())
 
 
-@functools.lru_cache(maxsize=64)  # an app sends the same few upload sizes again and again
+@functools.lru_cache(maxsize=64)  # the same few upload sizes, again and again
 def _layout(fmt: int, n: int) -> struct.Struct:
     return struct.Struct(f"<B{n}{_ID_CODES[fmt]}{n}d")
 
@@ -37,5 +37,5 @@ def decode_values(blob: bytes) -> dict[int, float]:
     n, rest = divmod(len(blob) - 1, _ID_SIZES[fmt] + 8)
     if rest:
         raise ValueError("truncated value blob")
-    fields = struct.unpack(f"<{n}{_ID_CODES[fmt]}{n}d", memoryview(blob)[1:])
-    return dict(zip(fields[:n], fields[n:], strict=True))
+    fields = _layout(fmt, n).unpack(blob)
+    return dict(zip(fields[1 : n + 1], fields[n + 1 :], strict=True))
