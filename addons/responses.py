@@ -13,7 +13,7 @@ def text_response(status: int, body: bytes) -> http.Response:
     tenth of its cost: the fields are set directly, their types right by
     construction. Building a Response runs mitmproxy's check of every field's
     type (a debug-mode check, gone under `python -O`), 18 of the 20 us an
-    answer cost; tests/addons/test_scanmytesla.py runs that check on ours."""
+    answer cost; tests/addons/test_responses.py runs that check on ours."""
     now = time.time()
     data = object.__new__(http.ResponseData)
     vars(data).update(

@@ -132,7 +132,7 @@ def decode_sample(text: str, *, token: str = "", version: str = "") -> Sample:
     values: dict[int, float] = {}
     skipped: list[int] = []
     for key, value in raw_values.items():
-        if not (len(key) <= 9 and key.isascii() and key.isdigit()):  # 1-9 of 0-9
+        if not (len(key) <= 9 and key.isascii() and key.isdigit()):  # 1 to 9 ASCII digits
             raise WireError(f"value id {key[:20]!r} is not a number")
         number = value if type(value) is float else _number(value)  # json.loads: mostly floats
         if number is None:
