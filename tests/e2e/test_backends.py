@@ -130,7 +130,7 @@ def test_nothing_set_up_starts_serves_and_says_what_to_set_up_once(tmp_path, con
     options = {"wallbox_time_factor": FACTOR, "wallbox_pv_location": HOME}
     with Mitmdump(tmp_path, confdir, options, ready_marker=READY) as proxy:
         wallbox = Wallbox(proxy)
-        code, body = wallbox.get("/tlwb/1/status")
+        code, body = wallbox.first_verdict()
         assert code == 503, body
         for choice in ("TeslaBleHttpProxy", "FLEET_CLIENT_ID", "Teslemetry", "MyTeslaMate",
                        "Tessie", "Which back-end?"):  # fmt: skip

@@ -176,17 +176,6 @@ def token_options(sim, teslamate_db, test_ca, key: str) -> dict:
     }
 
 
-def first_verdict(wallbox, timeout: float = 10.0) -> tuple[int, dict]:
-    """The status once the first attempt to list the cars has ended: the API listens
-    (and answers "being loaded") before that attempt is through."""
-
-    def ended():
-        code, body = wallbox.get("/tlwb/1/status")
-        return "is being loaded" not in str(body.get("error")) and (code, body)
-
-    return until(ended, timeout, what="the end of the first attempt to list the cars")
-
-
 def test_teslamates_decrypted_token_reaches_the_api(tmp_path, confdir, teslamate_db, test_ca):
     token = access_token("e2e")
     teslamate_db.create_tokens_table()
@@ -209,7 +198,7 @@ def test_a_wrong_encryption_key_fails_clearly(tmp_path, confdir, teslamate_db, t
         options = token_options(sim, teslamate_db, test_ca, "not-the-key")
         with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening") as proxy:
             wallbox = Wallbox(proxy)
-            code, body = first_verdict(wallbox)
+            code, body = wallbox.first_verdict()
             assert code == 503
             assert (
                 "teslamate_encryption_key does not decrypt TeslaMate's access token"
@@ -249,7 +238,7 @@ def test_a_token_the_api_refuses_says_so_and_is_never_refreshed_or_written(
     with Simulator(tmp_path, time_factor=FACTOR, tls=test_ca, tokens=["another"]) as sim:
         options = token_options(sim, teslamate_db, test_ca, KEY)
         with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening") as proxy:
-            code, body = first_verdict(Wallbox(proxy))
+            code, body = Wallbox(proxy).first_verdict()
             assert code == 503
             assert "localhost refused TeslaMate's token (HTTP 401)" in body["error"]
             assert "sign in to TeslaMate again" in body["error"]

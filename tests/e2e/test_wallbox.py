@@ -140,7 +140,7 @@ def test_a_backend_that_is_down_gets_503_and_serving_goes_on(tmp_path, confdir):
     proxy = Mitmdump(tmp_path, confdir, wallbox_options(url), ready_marker="wallbox API listening")
     with proxy:
         wallbox = Wallbox(proxy)
-        code, body = wallbox.get("/tlwb/1/status")
+        code, body = wallbox.first_verdict()
         assert code == 503 and "not reachable" in body["error"], body
         assert "connection refused" in body["error"]
         with Simulator(tmp_path, time_factor=FACTOR, port=port) as sim:

@@ -36,6 +36,16 @@ class Wallbox:
         until(lambda: self.get("/tlwb")[0] == 200, 30, what="the car list")
         return self
 
+    def first_verdict(self, timeout: float = 20.0) -> tuple[int, dict]:
+        """The status once the first attempt to list the cars has ended: the API listens
+        (and answers "being loaded") before that attempt is through."""
+
+        def ended():
+            code, body = self.get("/tlwb/1/status")
+            return "is being loaded" not in str(body.get("error")) and (code, body)
+
+        return until(ended, timeout, what="the end of the first attempt to list the cars")
+
     def wait_status(self, wanted: int, timeout: float = 30.0) -> dict:
         return until(
             lambda: (s := self.status())["status"] == wanted and s,
