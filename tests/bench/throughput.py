@@ -35,7 +35,14 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from mitmproxy.certs import CertStore  # noqa: E402
 
-from bench.wrk import WrkResult, find_wrk, machine_busy_s, process_cpu_s, run_wrk  # noqa: E402
+from bench.wrk import (  # noqa: E402
+    WrkResult,
+    disk_sync_us,
+    find_wrk,
+    machine_busy_s,
+    process_cpu_s,
+    run_wrk,
+)
 from support.mitm import Mitmdump  # noqa: E402
 from support.ports import free_port  # noqa: E402
 from support.uploads import INSERT, upload_body  # noqa: E402
@@ -139,7 +146,8 @@ def measure(
     seconds: float,
     rounds: int,
     profile_dir: Path | None = None,
-) -> dict[tuple[str, int, str], Cell]:
+) -> tuple[dict[tuple[str, int, str], Cell], list[tuple[float, float]]]:
+    """Every run's cells, and the disk's sync latency before and after them."""
     wrk = find_wrk()
     if wrk is None:
         sys.exit("wrk is not installed: `apt-get install wrk` (or `make bench`, which installs it)")
@@ -149,6 +157,7 @@ def measure(
         work = Path(tmp)
         confdir = work / "certs"
         CertStore.from_store(confdir, "mitmproxy", 2048)
+        syncs = [disk_sync_us(work)]
         proxies = start_proxies(work, confdir)
         try:
             for proxy in proxies:  # warm-up: certificates, imports, the database's first pages
@@ -169,7 +178,8 @@ def measure(
         finally:
             for proxy in proxies:
                 proxy.process.stop()
-    return cells
+        syncs.append(disk_sync_us(work))
+    return cells, syncs
 
 
 def progress(form: str, connections: int, n: int, name: str, run: Run) -> None:
@@ -266,13 +276,16 @@ def main() -> None:
     args = parser.parse_args()
     levels = [int(c) for c in args.connections.split(",")]
     forms = args.forms.split(",")
-    cells = measure(forms, levels, args.seconds, args.rounds, args.profile)
+    cells, syncs = measure(forms, levels, args.seconds, args.rounds, args.profile)
     print(table(cells, forms, levels))
     others = [r.others for cell in cells.values() for r in cell.runs]
     print(
         f"\nMedians of {args.rounds} alternated rounds of {args.seconds:g} s each; "
         f"other processes used {min(others):.0%}-{max(others):.0%} of a core during them; "
-        f"errors: {sum(c.errors for c in cells.values())}."
+        f"errors: {sum(c.errors for c in cells.values())}. The disk under the databases "
+        "wrote and synced a commit's 80 KiB in "
+        + " and ".join(f"{p50:.0f} us (p90 {p90:.0f})" for p50, p90 in syncs)
+        + ", before and after the runs."
     )
     for warning in warnings(cells):
         print(f"\n**Warning:** {warning}.")
