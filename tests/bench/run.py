@@ -48,8 +48,8 @@ SECTIONS = [
         "bare at 20 and 50 connections. At one connection every upload waits for its own "
         "fsync, which bare mitmdump never does: that row shows the price of durability. "
         "At 20 and 50 connections every connection waits on the same commit, and the proxy "
-        "has nothing else to do until it is on disk: the ratio falls as the disk's sync "
-        "latency, measured under the table, rises.",
+        "has nothing else to do until it is on disk; the disk's sync latency, measured "
+        "under the table on the idle disk, is part of that wait.",
     ),
     Section(
         "Mirror mode: cost per upload, and a backlog of 10,000 draining",
