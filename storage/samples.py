@@ -52,6 +52,9 @@ class SampleStore(History):
         self._batch_since = 0.0  # loop time the first queued upload arrived
         self._gathering: asyncio.Future[None] | None = None  # resolved once the batch may go
         self._unsourced = False  # the batch holds an upload with no source: it goes now
+        # Tokens this process stored values for since it last handed them out: a
+        # poll for one of them need not ask the database whether anything waits.
+        self._unfetched: set[str] = set()
 
     def on_stored(self, listener: Callable[[Sample], None]) -> Callable[[], None]:
         """Call `listener(sample)` on the loop for every sample once it is durable
@@ -146,6 +149,7 @@ class SampleStore(History):
             return False
         self._token_ids.update(token_ids)
         self._next_id = ids[-1] + 1
+        self._unfetched.update(u.sample.token for u in batch if u.sample.values)
         for upload, sample_id in zip(batch, ids, strict=True):
             if not upload.future.done():
                 upload.future.set_result(sample_id)
@@ -158,7 +162,11 @@ class SampleStore(History):
         return True
 
     async def has_waiting(self, token: str) -> bool:
-        """Whether TeslaLogger has values to fetch; a cheap read, no transaction."""
+        """Whether TeslaLogger has values to fetch: known at once after this process
+        stored some, else a cheap read, no transaction. A hand-out decides for itself
+        what it takes, so a True that turns out stale costs only that transaction."""
+        if token in self._unfetched:
+            return True
 
         async def op(conn: aiosqlite.Connection) -> bool:
             rows = await conn.execute_fetchall(  # one trip to the sqlite thread, not three
@@ -177,6 +185,8 @@ class SampleStore(History):
         """Like hand_out, with what was left out and how far the stamp moved; None
         when nothing was waiting. Marked as given in the same transaction."""
         plan = await self.db.write_sync(partial(take_handout, token))
+        # Uploads committed after this hand-out resume after it, and add the token again.
+        self._unfetched.discard(token)
         if plan is not None:
             self._tell_moved(token, plan)
         return plan

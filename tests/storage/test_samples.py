@@ -29,6 +29,38 @@ async def test_one_upload_is_handed_out_once(store):
     assert await store.hand_out("tok") is None
 
 
+async def test_a_poll_right_after_an_upload_asks_the_database_nothing(store, monkeypatch):
+    """TeslaLogger's poll after an upload: the store knows values wait, and goes
+    straight to the hand-out; once handed out, it asks the database again."""
+    await store.add(sample({415: 458.5}))
+    await store.add(sample({}, token="empty"))  # no values: nothing to hand out
+
+    async def no_reads(op):
+        raise AssertionError("read the database")
+
+    real_read = store.db.read
+    monkeypatch.setattr(store.db, "read", no_reads)
+    assert await store.has_waiting("tok")
+    assert (await store.hand_out("tok")).values == {415: 458.5}
+    monkeypatch.setattr(store.db, "read", real_read)
+    assert not await store.has_waiting("tok")
+    assert not await store.has_waiting("empty")
+
+
+async def test_after_a_restart_the_database_says_what_waits(tmp_path):
+    db = Database(tmp_path / "t.sqlite3")
+    await db.open()
+    await SampleStore(db).add(sample({1: 1.5}))
+    await db.close()
+    db = Database(tmp_path / "t.sqlite3")
+    await db.open()
+    again = SampleStore(db)
+    assert await again.has_waiting("tok")
+    assert (await again.hand_out("tok")).values == {1: 1.5}
+    assert not await again.has_waiting("tok")
+    await db.close()
+
+
 async def test_waiting_deltas_merge_newest_wins_into_one_handout(store):
     await store.add(sample({1: 1.0, 2: 2.0}, "2025-02-09T19:33:19+01:00"))
     await store.add(sample({2: 20.0, 3: 3.0}, "2025-02-09T19:33:20+01:00"))
