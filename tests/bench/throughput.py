@@ -13,7 +13,9 @@ Bare mitmdump answers the same requests `OK` from a trivial script
 (bare_mitmdump.py, no teslahome addon loaded), at the same verbosity. Both run
 side by side; every form and level alternates them, in rounds, and the table
 keeps the medians. Beside the rates: latency percentiles from wrk, and CPU
-seconds per upload from /proc/<pid>/stat (the whole process, every thread).
+seconds per upload from /proc/<pid>/stat (the whole process, every thread);
+under the table, how long the disk took to sync a commit before and after the
+runs (disk_sync.py), since every batch of uploads waits for one.
 Warnings say when the run cannot be trusted: wrk near a core of its own, both
 proxies far below one, or other processes using the cores during the runs
 (the machine's busy time from /proc/stat, less the proxy's and wrk's own).
@@ -35,14 +37,8 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from mitmproxy.certs import CertStore  # noqa: E402
 
-from bench.wrk import (  # noqa: E402
-    WrkResult,
-    disk_sync_us,
-    find_wrk,
-    machine_busy_s,
-    process_cpu_s,
-    run_wrk,
-)
+from bench.disk_sync import disk_sync_us  # noqa: E402
+from bench.wrk import WrkResult, find_wrk, machine_busy_s, process_cpu_s, run_wrk  # noqa: E402
 from support.mitm import Mitmdump  # noqa: E402
 from support.ports import free_port  # noqa: E402
 from support.uploads import INSERT, upload_body  # noqa: E402

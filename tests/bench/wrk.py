@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,31 +157,6 @@ def machine_busy_s() -> float:
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
     busy = sum(fields[:8]) - idle  # guest time is already counted in user
     return busy / CLOCK_TICKS
-
-
-def disk_sync_us(directory: Path, syncs: int = 200) -> tuple[float, float]:
-    """p50 and p90 microseconds of a commit's disk work, as the store's WAL
-    does it: five 16 KiB pages written into a 16 MB file that no longer grows,
-    then fdatasync. Every committed batch of uploads waits for this, on the
-    disk the benchmark's databases are on."""
-    path = directory / "disk-sync-probe"
-    page, pages_per_sync, file_pages = os.urandom(16384), 5, 1000  # the WAL's size limit
-    times = []
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        os.pwrite(fd, page * file_pages, 0)
-        os.fdatasync(fd)
-        for i in range(syncs):
-            start = (i * pages_per_sync) % (file_pages - pages_per_sync)
-            os.pwrite(fd, page * pages_per_sync, start * len(page))
-            started = time.perf_counter()
-            os.fdatasync(fd)
-            times.append(time.perf_counter() - started)
-    finally:
-        os.close(fd)
-        path.unlink()
-    times.sort()
-    return times[len(times) // 2] * 1e6, times[len(times) * 9 // 10] * 1e6
 
 
 def process_cpu_s(pid: int) -> float | None:
