@@ -23,7 +23,7 @@ def encode_values(values: Mapping[int, float]) -> bytes:
     return _layout(fmt, len(values)).pack(fmt, *values, *values.values())
 
 
-@functools.lru_cache(maxsize=64)  # the same few upload sizes, again and again
+@functools.lru_cache(maxsize=1024)  # every count up to a full 300-value upload, in both widths
 def _layout(fmt: int, n: int) -> struct.Struct:
     return struct.Struct(f"<B{n}{_ID_CODES[fmt]}{n}d")
 
