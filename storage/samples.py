@@ -50,6 +50,7 @@ class SampleStore(History):
         self._moved: set[str] = set()  # tokens whose hand-outs land after their own time
         self._uploaders = gathering.Uploaders()
         self._batch_since = 0.0  # loop time the first queued upload arrived
+        self._batch_last = 0.0  # and the last
         self._gathering: asyncio.Future[None] | None = None  # resolved once the batch may go
         self._unsourced = False  # the batch holds an upload with no source: it goes now
         # Tokens this process stored values for since it last handed them out: a
@@ -91,6 +92,7 @@ class SampleStore(History):
         now = loop.time()
         if not self._queued:
             self._batch_since = now
+        self._batch_last = now
         self._queued.append(Upload(sample, row, forward, also, future))
         if source is None:
             self._unsourced = True
@@ -117,16 +119,19 @@ class SampleStore(History):
         if self._unsourced:
             return True
         return gathering.commit_now(
-            len(self._queued), self._uploaders.recent(now), now - self._batch_since
+            len(self._queued),
+            self._uploaders.recent(now),
+            now - self._batch_since,
+            now - self._batch_last,
         )
 
     async def _gather(self) -> None:
         """Until the queued batch may be committed (gathering.py)."""
         loop = asyncio.get_running_loop()
-        while not self._may_go(now := loop.time()):
+        while not self._may_go(loop.time()):
             self._gathering = loop.create_future()
-            timer = loop.call_later(
-                self._batch_since + gathering.GATHER_S - now, _settle, self._gathering
+            timer = loop.call_at(
+                gathering.due(self._batch_since, self._batch_last), _settle, self._gathering
             )
             try:
                 await self._gathering

@@ -3,22 +3,38 @@
 import asyncio
 
 from storage import gathering
-from storage.gathering import GATHER_S, RECENT_S, Uploaders, commit_now
+from storage.gathering import MAX_S, QUIET_S, RECENT_S, Uploaders, commit_now, due
 from storage.records import Sample
 
 
 def test_a_lone_uploader_never_waits():
-    assert commit_now(waiting=1, recent_uploaders=1, waited_s=0.0)
+    assert commit_now(waiting=1, recent_uploaders=1, waited_s=0.0, quiet_s=0.0)
 
 
 def test_every_recent_uploader_waiting_means_nobody_else_can_come():
-    assert commit_now(waiting=3, recent_uploaders=3, waited_s=0.0)
-    assert not commit_now(waiting=2, recent_uploaders=3, waited_s=0.0)
+    assert commit_now(waiting=3, recent_uploaders=3, waited_s=0.0, quiet_s=0.0)
+    assert not commit_now(waiting=2, recent_uploaders=3, waited_s=0.0, quiet_s=0.0)
 
 
-def test_the_window_bounds_the_wait():
-    assert not commit_now(waiting=1, recent_uploaders=20, waited_s=GATHER_S / 2)
-    assert commit_now(waiting=1, recent_uploaders=20, waited_s=GATHER_S)
+def test_a_batch_that_nobody_joins_for_a_while_goes():
+    assert not commit_now(waiting=1, recent_uploaders=20, waited_s=0.0, quiet_s=QUIET_S / 2)
+    assert commit_now(waiting=1, recent_uploaders=20, waited_s=QUIET_S, quiet_s=QUIET_S)
+
+
+def test_uploads_that_keep_joining_hold_the_batch_only_up_to_the_limit():
+    # A slow machine: every few milliseconds another upload joins, never all of them.
+    assert not commit_now(waiting=15, recent_uploaders=20, waited_s=MAX_S / 2, quiet_s=0.002)
+    assert commit_now(waiting=15, recent_uploaders=20, waited_s=MAX_S, quiet_s=0.002)
+
+
+def test_a_waiting_batch_is_asked_again_when_it_would_go():
+    assert due(first=10.0, last=10.0) == 10.0 + QUIET_S
+    assert due(first=10.0, last=10.0 + MAX_S) == 10.0 + MAX_S
+    for first, last in [(10.0, 10.0 + MAX_S / 2), (10.0, 10.0 + MAX_S - QUIET_S / 2)]:
+        moment = due(first, last)
+        early, late = moment - 1e-6, moment + 1e-6
+        assert not commit_now(2, 20, waited_s=early - first, quiet_s=early - last)
+        assert commit_now(2, 20, waited_s=late - first, quiet_s=late - last)
 
 
 def test_uploaders_count_each_connection_once_and_forget_quiet_ones():
@@ -29,7 +45,7 @@ def test_uploaders_count_each_connection_once_and_forget_quiet_ones():
     assert seen.recent(0.02) == 2
     assert seen.recent(0.005 + RECENT_S) == 2
     assert seen.recent(0.015 + RECENT_S) == 1  # b has gone quiet, a not yet
-    assert seen.recent(1.0) == 0
+    assert seen.recent(0.03 + RECENT_S) == 0
 
 
 def test_uploaders_stay_bounded_with_endless_new_connections():
@@ -44,14 +60,16 @@ def sample(i: int) -> Sample:
 
 
 async def test_one_connection_is_committed_at_once(store, monkeypatch):
-    monkeypatch.setattr(gathering, "GATHER_S", 60.0)
+    monkeypatch.setattr(gathering, "QUIET_S", 60.0)
+    monkeypatch.setattr(gathering, "MAX_S", 60.0)
     for i in range(3):
         await asyncio.wait_for(store.add(sample(i), source="phone"), 5)
     assert store.db.commits == 3
 
 
 async def test_a_batch_waits_for_the_other_connections_and_shares_their_commit(store, monkeypatch):
-    monkeypatch.setattr(gathering, "GATHER_S", 60.0)
+    monkeypatch.setattr(gathering, "QUIET_S", 60.0)
+    monkeypatch.setattr(gathering, "MAX_S", 60.0)
     monkeypatch.setattr(gathering, "RECENT_S", 60.0)
     await store.add(sample(0), source="a")  # alone so far: at once
     commits = store.db.commits
@@ -63,10 +81,11 @@ async def test_a_batch_waits_for_the_other_connections_and_shares_their_commit(s
     assert store.db.commits == commits + 1
 
 
-async def test_a_connection_that_does_not_come_back_delays_the_batch_only_by_the_window(
+async def test_a_connection_that_does_not_come_back_delays_the_batch_only_until_quiet(
     store, monkeypatch
 ):
-    monkeypatch.setattr(gathering, "GATHER_S", 0.2)
+    monkeypatch.setattr(gathering, "QUIET_S", 0.2)
+    monkeypatch.setattr(gathering, "MAX_S", 60.0)
     monkeypatch.setattr(gathering, "RECENT_S", 60.0)
     await store.add(sample(0), source="a")
     b = asyncio.create_task(store.add(sample(1), source="b"))
@@ -77,10 +96,44 @@ async def test_a_connection_that_does_not_come_back_delays_the_batch_only_by_the
 
 
 async def test_an_upload_without_a_source_takes_the_batch_along_at_once(store, monkeypatch):
-    monkeypatch.setattr(gathering, "GATHER_S", 60.0)
+    monkeypatch.setattr(gathering, "QUIET_S", 60.0)
+    monkeypatch.setattr(gathering, "MAX_S", 60.0)
     monkeypatch.setattr(gathering, "RECENT_S", 60.0)
     await store.add(sample(0), source="a")
     b = asyncio.create_task(store.add(sample(1), source="b"))
     await asyncio.sleep(0.05)
     await asyncio.wait_for(store.add(sample(2)), 5)  # e.g. a tool, not a phone
     await asyncio.wait_for(b, 5)
+
+
+async def test_an_upload_that_joins_keeps_the_batch_gathering(store, monkeypatch):
+    monkeypatch.setattr(gathering, "QUIET_S", 0.2)
+    monkeypatch.setattr(gathering, "MAX_S", 60.0)
+    monkeypatch.setattr(gathering, "RECENT_S", 60.0)
+    for source in "abcd":  # four connections, each alone so far: one commit each
+        await store.add(sample(0), source=source)
+    commits = store.db.commits
+    b = asyncio.create_task(store.add(sample(1), source="b"))
+    await asyncio.sleep(0.15)
+    c = asyncio.create_task(store.add(sample(2), source="c"))
+    await asyncio.sleep(0.15)  # b came 0.3 s ago, past QUIET_S; c only 0.15 s ago
+    assert not b.done()
+    assert await asyncio.wait_for(c, 5) == await b + 1
+    assert store.db.commits == commits + 1
+
+
+async def test_uploads_that_keep_joining_are_committed_by_the_limit(store, monkeypatch):
+    monkeypatch.setattr(gathering, "QUIET_S", 60.0)
+    monkeypatch.setattr(gathering, "MAX_S", 0.3)
+    monkeypatch.setattr(gathering, "RECENT_S", 60.0)
+    for source in "abcd":
+        await store.add(sample(0), source=source)
+    commits = store.db.commits
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    b = asyncio.create_task(store.add(sample(1), source="b"))
+    await asyncio.sleep(0.1)
+    c = asyncio.create_task(store.add(sample(2), source="c"))
+    await asyncio.wait_for(asyncio.gather(b, c), 5)  # d never comes
+    assert loop.time() - started >= 0.3
+    assert store.db.commits == commits + 1
