@@ -35,7 +35,7 @@ SECTIONS = [
     Section(
         "Upload throughput: teslahome against bare mitmdump",
         "throughput.py",
-        ["--connections", "1,20,50", "--seconds", "4", "--rounds", "7"],
+        ["--connections", "1,20,50", "--seconds", "3", "--rounds", "9"],
         ["--connections", "20", "--seconds", "2", "--rounds", "1"],
         "wrk (a C load generator, one thread) posts the seed upload on keep-alive "
         "connections: plain HTTP through the regular listener, and HTTPS to a reverse "
@@ -43,7 +43,9 @@ SECTIONS = [
         "Bare mitmdump answers the same requests `OK` from a trivial script (no teslahome "
         "addon loaded, the same verbosity); teslahome stores each upload durably (fsync) "
         "before its `OK`. Both run side by side, alternated in rounds; the table has the "
-        "medians, and CPU per upload is the process's CPU time (all threads, from "
+        "medians, the ratio is the median of each round's ratio (the two runs back to back, "
+        "so that a drift in the machine's speed does not count), and CPU per upload is the "
+        "process's CPU time (all threads, from "
         "/proc/<pid>/stat) over the requests. Target: ratio >= 0.95 and p99 within 1.2x of "
         "bare at 20 and 50 connections. At one connection every upload waits for its own "
         "fsync, which bare mitmdump never does: that row shows the price of durability. "

@@ -12,10 +12,13 @@ Two forms of upload, as phones reach the proxy:
 Bare mitmdump answers the same requests `OK` from a trivial script
 (bare_mitmdump.py, no teslahome addon loaded), at the same verbosity. Both run
 side by side; every form and level alternates them, in rounds, and the table
-keeps the medians. Beside the rates: latency percentiles from wrk, and CPU
-seconds per upload from /proc/<pid>/stat (the whole process, every thread);
-under the table, how long the disk took to sync a commit before and after the
-runs (disk_sync.py), since every batch of uploads waits for one.
+keeps the medians. The ratio is the median of each round's own ratio (the two
+runs back to back): a shared VM's speed drifts by a fifth within a minute, and
+a ratio of medians taken minutes apart would measure the drift. Beside the
+rates: latency percentiles from wrk, and CPU seconds per upload from
+/proc/<pid>/stat (the whole process, every thread); under the table, how long
+the disk took to sync a commit before and after the runs (disk_sync.py), since
+every batch of uploads waits for one.
 Warnings say when the run cannot be trusted: wrk near a core of its own, both
 proxies far below one, or other processes using the cores during the runs
 (the machine's busy time from /proc/stat, less the proxy's and wrk's own).
@@ -52,6 +55,7 @@ DISTINCT_UPLOADS = 200  # wrk cycles through these (the seed's ids, times 100 ms
 CLIENT_BUSY = 0.85  # of a core: above it, wrk itself may be the limit
 PROXY_IDLE = 0.70  # of a core: both proxies below it, at 20+ connections, were not the limit
 OTHERS_BUSY = 0.25  # of a core, used by other processes during a run
+DRIFT = 1.2  # bare mitmdump's fastest round this much faster than its slowest: a drifting machine
 
 
 @dataclass
@@ -98,6 +102,11 @@ class Cell:
     @property
     def errors(self) -> int:
         return sum(r.result.errors for r in self.runs)
+
+
+def round_ratios(ours: Cell, bare: Cell) -> list[float]:
+    """Each round's rate ratio, the two proxies' runs in that round paired."""
+    return [o.result.rate / b.result.rate for o, b in zip(ours.runs, bare.runs, strict=True)]
 
 
 def start_proxies(work: Path, confdir: Path) -> list[Proxy]:
@@ -210,7 +219,7 @@ def profile(wrk, proxy: Proxy, forms, connections, seconds, bodies, out: Path) -
 
 def table(cells: dict[tuple[str, int, str], Cell], forms: list[str], levels: list[int]) -> str:
     lines = [
-        "| form | connections | bare req/s | teslahome req/s | ratio "
+        "| form | connections | bare req/s | teslahome req/s | ratio (lowest-highest round) "
         "| bare p50 / p99 ms | teslahome p50 / p99 ms | p99 ratio "
         "| CPU µs per upload, bare / teslahome | wrk CPU |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -220,9 +229,10 @@ def table(cells: dict[tuple[str, int, str], Cell], forms: list[str], levels: lis
             bare, ours = cells[(form, level, BARE)], cells[(form, level, OURS)]
             p99 = ours.median(lambda r: r.result.p99_ms), bare.median(lambda r: r.result.p99_ms)
             wrk_cpu = max(c.median(lambda r: r.result.client_load) for c in (bare, ours))
+            ratios = round_ratios(ours, bare)
             lines.append(
                 f"| {FORMS[form]} | {level} | {bare.rate:.0f} | {ours.rate:.0f} "
-                f"| {ours.rate / bare.rate:.2f} "
+                f"| {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) "
                 f"| {bare.median(lambda r: r.result.p50_ms):.2f} / {p99[1]:.2f} "
                 f"| {ours.median(lambda r: r.result.p50_ms):.2f} / {p99[0]:.2f} "
                 f"| {p99[0] / p99[1]:.2f} "
@@ -253,6 +263,14 @@ def warnings(cells: dict[tuple[str, int, str], Cell]) -> list[str]:
                 f"{form} c={level}: neither proxy was busy (teslahome {loads[0]:.0%}, bare "
                 f"{loads[1]:.0%} of a core): something else limited the run"
             )
+    for (form, level, name), cell in sorted(cells.items()):
+        rates = [r.result.rate for r in cell.runs]
+        if name == BARE and level >= 20 and max(rates) > DRIFT * min(rates):
+            found.append(
+                f"{form} c={level}: bare mitmdump ran at {min(rates):.0f} to "
+                f"{max(rates):.0f} req/s in its rounds: the machine's speed drifted, "
+                "and the ratio's spread shows it"
+            )
     busiest = max(cell.median(lambda r: r.others) for cell in cells.values())
     if busiest > OTHERS_BUSY:
         found.append(
@@ -276,7 +294,8 @@ def main() -> None:
     print(table(cells, forms, levels))
     others = [r.others for cell in cells.values() for r in cell.runs]
     print(
-        f"\nMedians of {args.rounds} alternated rounds of {args.seconds:g} s each; "
+        f"\nMedians of {args.rounds} alternated rounds of {args.seconds:g} s each; the ratio "
+        "is the median of each round's ratio, the two proxies run back to back; "
         f"other processes used {min(others):.0%}-{max(others):.0%} of a core during them; "
         f"errors: {sum(c.errors for c in cells.values())}. The disk under the databases "
         "wrote and synced a commit's 80 KiB in "
