@@ -25,7 +25,7 @@ teslalogger.de path is left to the Intercept addon, which forwards it.
 import logging
 from collections.abc import Sequence
 
-from mitmproxy import ctx, exceptions, http
+from mitmproxy import connection, ctx, exceptions, http
 
 from addons import smt_wire as wire
 from addons.intercept import is_teslalogger
@@ -125,6 +125,12 @@ class ScanMyTesla:
                     f"smt_tokens: {bad[0]!r} is not a token (1-64 letters, digits, '_', '-', '.')"
                 )
             self.allowed = frozenset(ctx.options.smt_tokens)
+
+    def client_disconnected(self, client: connection.Client) -> None:
+        """A closed connection sends no more uploads: batches stop waiting for it."""
+        samples = self.store.samples_if_open()
+        if samples is not None:
+            samples.source_closed(client.id)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Refuse oversized bodies. mitmproxy reads a body completely before it

@@ -14,7 +14,7 @@ CPU per upload; batches that waited for their connections held 20, took
 But an upload that waits for company that cannot come only adds latency.
 Each upload connection has at most one upload outstanding (the app waits for
 its `OK`), so the company that can come is the connections that uploaded
-lately and are not in the batch yet:
+lately, are still open and are not in the batch yet:
 
 - one uploader, or every recent uploader already waiting: commit now;
 - otherwise keep gathering while uploads keep joining: the batch goes once
@@ -47,6 +47,10 @@ class Uploaders:
         self._last[source] = now
         if len(self._last) > _FORGET:
             del self._last[next(iter(self._last))]
+
+    def left(self, source: Hashable) -> None:
+        """`source`'s connection closed: it cannot send another upload."""
+        self._last.pop(source, None)
 
     def recent(self, now: float) -> int:
         """How many uploaded within RECENT_S; forgets the older ones."""

@@ -115,6 +115,12 @@ class SampleStore(History):
                 for upload in batch:  # find the culprit: the others still deserve to land
                     await self._flush([upload])
 
+    def source_closed(self, source: Hashable) -> None:
+        """The connection `source` closed: a batch need not wait for its next upload."""
+        self._uploaders.left(source)
+        if self._gathering is not None and self._may_go(asyncio.get_running_loop().time()):
+            _settle(self._gathering)
+
     def _may_go(self, now: float) -> bool:
         if self._unsourced:
             return True

@@ -137,3 +137,24 @@ async def test_uploads_that_keep_joining_are_committed_by_the_limit(store, monke
     await asyncio.wait_for(asyncio.gather(b, c), 5)  # d never comes
     assert loop.time() - started >= 0.3
     assert store.db.commits == commits + 1
+
+
+async def test_a_batch_stops_waiting_for_a_connection_that_closed(store, monkeypatch):
+    monkeypatch.setattr(gathering, "QUIET_S", 60.0)
+    monkeypatch.setattr(gathering, "MAX_S", 60.0)
+    monkeypatch.setattr(gathering, "RECENT_S", 60.0)
+    await store.add(sample(0), source="a")  # alone so far: at once
+    b = asyncio.create_task(store.add(sample(1), source="b"))
+    await asyncio.sleep(0.05)
+    assert not b.done()  # a is expected back
+    store.source_closed("a")
+    await asyncio.wait_for(b, 5)
+
+
+def test_a_closed_connection_is_no_longer_counted():
+    seen = Uploaders()
+    seen.arrived("a", 0.0)
+    seen.arrived("b", 0.0)
+    seen.left("a")
+    seen.left("never seen")
+    assert seen.recent(0.0) == 1
