@@ -70,5 +70,5 @@ def commit_now(waiting: int, recent_uploaders: int, waited_s: float, quiet_s: fl
 
 def due(first: float, last: float) -> float:
     """When a batch that cannot go yet, its first upload queued at `first` and its
-    last at `last`, is to be asked again (unless another uploader arrives first)."""
+    last at `last`, is to be asked again: the moment it would go if nobody joined."""
     return min(first + MAX_S, last + QUIET_S)

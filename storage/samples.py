@@ -98,8 +98,7 @@ class SampleStore(History):
             self._unsourced = True
         else:
             self._uploaders.arrived(source, now)
-        if self._gathering is not None and self._may_go(now):
-            _settle(self._gathering)
+        self._release_if_ready(now)
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_queued(), name="store uploads")
         # A caller that gives up (client gone) cancels only its own future; _flush
@@ -118,7 +117,11 @@ class SampleStore(History):
     def source_closed(self, source: Hashable) -> None:
         """The connection `source` closed: a batch need not wait for its next upload."""
         self._uploaders.left(source)
-        if self._gathering is not None and self._may_go(asyncio.get_running_loop().time()):
+        self._release_if_ready(asyncio.get_running_loop().time())
+
+    def _release_if_ready(self, now: float) -> None:
+        """Wake a gathering batch that may go now, before its timer would."""
+        if self._gathering is not None and self._may_go(now):
             _settle(self._gathering)
 
     def _may_go(self, now: float) -> bool:
