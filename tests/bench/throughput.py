@@ -253,6 +253,13 @@ def warnings(cells: dict[tuple[str, int, str], Cell]) -> list[str]:
             )
         if cell.errors:
             found.append(f"{form} c={level} {name}: {cell.errors} errors")
+        rates = [r.result.rate for r in cell.runs]
+        if name == BARE and level >= 20 and max(rates) > DRIFT * min(rates):
+            found.append(
+                f"{form} c={level}: bare mitmdump ran at {min(rates):.0f} to "
+                f"{max(rates):.0f} req/s in its rounds: the machine's speed drifted, "
+                "and the ratio's spread shows it"
+            )
     for (form, level, name), cell in sorted(cells.items()):
         if name != OURS or level < 20:
             continue
@@ -262,14 +269,6 @@ def warnings(cells: dict[tuple[str, int, str], Cell]) -> list[str]:
             found.append(
                 f"{form} c={level}: neither proxy was busy (teslahome {loads[0]:.0%}, bare "
                 f"{loads[1]:.0%} of a core): something else limited the run"
-            )
-    for (form, level, name), cell in sorted(cells.items()):
-        rates = [r.result.rate for r in cell.runs]
-        if name == BARE and level >= 20 and max(rates) > DRIFT * min(rates):
-            found.append(
-                f"{form} c={level}: bare mitmdump ran at {min(rates):.0f} to "
-                f"{max(rates):.0f} req/s in its rounds: the machine's speed drifted, "
-                "and the ratio's spread shows it"
             )
     busiest = max(cell.median(lambda r: r.others) for cell in cells.values())
     if busiest > OTHERS_BUSY:
