@@ -55,22 +55,26 @@ def test_uploaders_stay_bounded_with_endless_new_connections():
     assert seen.recent(0.0) == 4096
 
 
+def gather_times(monkeypatch, *, quiet=60.0, limit=60.0, recent=60.0) -> None:
+    """The rule's times for one test: QUIET_S, MAX_S and RECENT_S (60 s: never)."""
+    monkeypatch.setattr(gathering, "QUIET_S", quiet)
+    monkeypatch.setattr(gathering, "MAX_S", limit)
+    monkeypatch.setattr(gathering, "RECENT_S", recent)
+
+
 def sample(i: int) -> Sample:
     return Sample(token="tok", device_time=f"2025-02-09T18:00:{i:02d}Z", values={1: i}, version="1")
 
 
 async def test_one_connection_is_committed_at_once(store, monkeypatch):
-    monkeypatch.setattr(gathering, "QUIET_S", 60.0)
-    monkeypatch.setattr(gathering, "MAX_S", 60.0)
+    gather_times(monkeypatch)
     for i in range(3):
         await asyncio.wait_for(store.add(sample(i), source="phone"), 5)
     assert store.db.commits == 3
 
 
 async def test_a_batch_waits_for_the_other_connections_and_shares_their_commit(store, monkeypatch):
-    monkeypatch.setattr(gathering, "QUIET_S", 60.0)
-    monkeypatch.setattr(gathering, "MAX_S", 60.0)
-    monkeypatch.setattr(gathering, "RECENT_S", 60.0)
+    gather_times(monkeypatch)
     await store.add(sample(0), source="a")  # alone so far: at once
     commits = store.db.commits
     b = asyncio.create_task(store.add(sample(1), source="b"))
@@ -84,9 +88,7 @@ async def test_a_batch_waits_for_the_other_connections_and_shares_their_commit(s
 async def test_a_connection_that_does_not_come_back_delays_the_batch_only_until_quiet(
     store, monkeypatch
 ):
-    monkeypatch.setattr(gathering, "QUIET_S", 0.2)
-    monkeypatch.setattr(gathering, "MAX_S", 60.0)
-    monkeypatch.setattr(gathering, "RECENT_S", 60.0)
+    gather_times(monkeypatch, quiet=0.2)
     await store.add(sample(0), source="a")
     b = asyncio.create_task(store.add(sample(1), source="b"))
     await asyncio.sleep(0.05)
@@ -96,9 +98,7 @@ async def test_a_connection_that_does_not_come_back_delays_the_batch_only_until_
 
 
 async def test_an_upload_without_a_source_takes_the_batch_along_at_once(store, monkeypatch):
-    monkeypatch.setattr(gathering, "QUIET_S", 60.0)
-    monkeypatch.setattr(gathering, "MAX_S", 60.0)
-    monkeypatch.setattr(gathering, "RECENT_S", 60.0)
+    gather_times(monkeypatch)
     await store.add(sample(0), source="a")
     b = asyncio.create_task(store.add(sample(1), source="b"))
     await asyncio.sleep(0.05)
@@ -107,9 +107,7 @@ async def test_an_upload_without_a_source_takes_the_batch_along_at_once(store, m
 
 
 async def test_an_upload_that_joins_keeps_the_batch_gathering(store, monkeypatch):
-    monkeypatch.setattr(gathering, "QUIET_S", 0.2)
-    monkeypatch.setattr(gathering, "MAX_S", 60.0)
-    monkeypatch.setattr(gathering, "RECENT_S", 60.0)
+    gather_times(monkeypatch, quiet=0.2)
     await store.add(sample(0), source="a")  # alone so far: at once, and a is expected back
     commits = store.db.commits
     b = asyncio.create_task(store.add(sample(1), source="b"))
@@ -122,9 +120,7 @@ async def test_an_upload_that_joins_keeps_the_batch_gathering(store, monkeypatch
 
 
 async def test_uploads_that_keep_joining_are_committed_by_the_limit(store, monkeypatch):
-    monkeypatch.setattr(gathering, "QUIET_S", 60.0)
-    monkeypatch.setattr(gathering, "MAX_S", 0.3)
-    monkeypatch.setattr(gathering, "RECENT_S", 60.0)
+    gather_times(monkeypatch, limit=0.3)
     await store.add(sample(0), source="a")  # alone so far: at once
     commits = store.db.commits
     loop = asyncio.get_running_loop()
@@ -138,9 +134,7 @@ async def test_uploads_that_keep_joining_are_committed_by_the_limit(store, monke
 
 
 async def test_a_batch_stops_waiting_for_a_connection_that_closed(store, monkeypatch):
-    monkeypatch.setattr(gathering, "QUIET_S", 60.0)
-    monkeypatch.setattr(gathering, "MAX_S", 60.0)
-    monkeypatch.setattr(gathering, "RECENT_S", 60.0)
+    gather_times(monkeypatch)
     await store.add(sample(0), source="a")  # alone so far: at once
     b = asyncio.create_task(store.add(sample(1), source="b"))
     await asyncio.sleep(0.05)
