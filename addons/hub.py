@@ -18,9 +18,7 @@ tenth of an upload's cost). The hub has only the hooks some feature needs:
   a hook it finds on every flow of every host, and under plain mitmdump
   nothing needs these (measured by deleting them: 0.89 -> 0.91 of bare
   mitmdump's uploads per second, inside the run-to-run noise);
-- next_layer and server_connect: the intercept's, per connection;
-  client_disconnected: the store's, so that a batch stops waiting for an
-  uploader whose connection closed (gathering.py).
+- next_layer and server_connect: the intercept's, per connection.
 
 Once everything is loaded, the objects that live as long as the process are
 frozen out of the garbage collector's view (`gc.freeze`): mitmproxy makes
@@ -35,7 +33,7 @@ as their tests register them.
 import gc
 from collections.abc import Awaitable, Sequence
 
-from mitmproxy import connection, ctx, http
+from mitmproxy import ctx, http
 from mitmproxy.proxy import layer, server_hooks
 
 from addons.flowlimit import FlowLimit
@@ -121,9 +119,6 @@ class Teslahome:
 
     async def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
         await self.intercept.server_connect(data)
-
-    def client_disconnected(self, client: connection.Client) -> None:
-        self.smt.client_disconnected(client)
 
     # Per flow: teslalogger.de only. Plain methods that return the feature's
     # coroutine when there is one: mitmproxy awaits what a hook returns, and other

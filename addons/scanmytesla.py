@@ -25,7 +25,7 @@ teslalogger.de path is left to the Intercept addon, which forwards it.
 import logging
 from collections.abc import Sequence
 
-from mitmproxy import connection, ctx, exceptions, http
+from mitmproxy import ctx, exceptions, http
 
 from addons import smt_wire as wire
 from addons.intercept import is_teslalogger
@@ -126,12 +126,6 @@ class ScanMyTesla:
                 )
             self.allowed = frozenset(ctx.options.smt_tokens)
 
-    def client_disconnected(self, client: connection.Client) -> None:
-        """A closed connection sends no more uploads: batches stop waiting for it."""
-        samples = self.store.samples_if_open()
-        if samples is not None:
-            samples.source_closed(client.id)
-
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Refuse oversized bodies. mitmproxy reads a body completely before it
         sends any answer, so one too large to hold (declared over
@@ -207,7 +201,7 @@ class ScanMyTesla:
         forward = None
         if mirrored:
             forward = Forward(wire.INSERT, request_headers(flow), flow.request.raw_content or b"")
-        sample_id = await samples.add(sample, forward=forward, source=flow.client_conn.id)
+        sample_id = await samples.add(sample, forward=forward)
         if mirrored:
             self.mirror.wake()
         note = f"stored sample {sample_id}: {len(sample.values)} values"
@@ -268,7 +262,7 @@ class ScanMyTesla:
         try:
             sample = wire.decode_upload(flow.request.content or b"")
             samples = await self.store.samples()
-            sample_id = await samples.add(sample, source=flow.client_conn.id)
+            sample_id = await samples.add(sample)
         except (wire.WireError, ValueError) as e:
             reason = e.reason if isinstance(e, wire.WireError) else str(e)
             flow.metadata[ACTION] = "not recorded"

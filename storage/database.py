@@ -13,6 +13,11 @@ retried alone, so one bad change never takes its neighbours down with it.
 
 Reads that need no transaction go to a second connection, which in WAL mode
 sees the last committed state without waiting for the writer.
+
+Uploads are the exception to both: their batches go to the writer process
+(`sample_writer`, writer_process.py), a third connection in a process of its
+own, so the proxy's event loop never waits while they commit. sqlite's write
+lock keeps its transactions and this writer's apart.
 """
 
 import asyncio
@@ -26,6 +31,7 @@ from typing import Any
 import aiosqlite
 
 from storage.errors import StorageError, describe, fail, is_read_only
+from storage.sample_writer import SampleWriter
 from storage.schema import SCHEMA_VERSION, SchemaError, migrate
 
 __all__ = ["DB_NAME", "Database", "StorageError", "describe"]
@@ -54,6 +60,7 @@ class Database:
         self._task: asyncio.Task[None] | None = None
         self.commits = 0  # transactions committed, for statistics and tests
         self._was_read_only = False
+        self.sample_writer = SampleWriter(path)  # started by the first batch of uploads
 
     async def open(self) -> None:
         if self.read_only:
@@ -216,8 +223,9 @@ class Database:
         Both connections finish what they were given, then close and end their
         threads (aiosqlite's threads are not daemons: left open, they keep the
         process from exiting). A change not yet committed is rolled back, and its
-        caller was never told it was stored. Returns futures that resolve once
-        the connections are closed, for callers that can wait after all.
+        caller was never told it was stored. The writer process commits the batch
+        it has, then exits. Returns futures that resolve once the connections
+        are closed, for callers that can wait after all.
 
         `wait` > 0 blocks up to that long for the connection threads to end: at
         process exit the event loop closes right after `done`, and a thread that
@@ -226,6 +234,7 @@ class Database:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        self.sample_writer.stop(wait=wait)
         connections = [conn for conn in (self._writer, self._reader) if conn is not None]
         closing = [conn.stop() for conn in connections]
         self._writer = self._reader = None
@@ -247,6 +256,7 @@ class Database:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        await self.sample_writer.close()
         await self._close_connections()
 
     async def _close_connections(self) -> None:

@@ -1,13 +1,13 @@
 """Uploads waiting for the real teslalogger.de (mirror mode), in arrival order.
 
-An upload enters the outbox in the same transaction that stores it locally, so
-the phone's `OK` means both; it leaves only once upstream has accepted it
-(or refused it for good, when it stays for inspection, marked `rejected`).
+An upload enters the outbox in the same transaction that stores it locally
+(sample_batch.py, in the writer process), so the phone's `OK` means both; it
+leaves only once upstream has accepted it (or refused it for good, when it
+stays for inspection, marked `rejected`).
 """
 
 import json
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -37,36 +37,6 @@ class OutboxStatus:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-ENQUEUE = "INSERT INTO outbox (sample_id, created_ms, path, headers, body) VALUES (?, ?, ?, ?, ?)"
-
-
-def parcel_row(
-    sample_id: int | None,
-    created_ms: int,
-    path: str,
-    headers: Sequence[tuple[str, str]],
-    body: bytes,
-) -> tuple[int | None, int, str, str, bytes]:
-    """ENQUEUE's parameters (SampleStore.add's `forward` writes them with its batch)."""
-    return sample_id, created_ms, path, json.dumps([list(h) for h in headers]), body
-
-
-async def enqueue(
-    conn: aiosqlite.Connection,
-    *,
-    sample_id: int | None,
-    path: str,
-    headers: Sequence[tuple[str, str]],
-    body: bytes,
-    created_ms: int | None = None,
-) -> int:
-    """Add a parcel inside the caller's transaction (see SampleStore.add's `also`)."""
-    created = created_ms if created_ms is not None else _now_ms()
-    cursor = await conn.execute(ENQUEUE, parcel_row(sample_id, created, path, headers, body))
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
 class Outbox:

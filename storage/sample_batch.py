@@ -1,26 +1,20 @@
 """One transaction's worth of uploads: the statements and their rows.
 
-A plain function of the sqlite3 connection, run in the writer's thread
-(Database.write_sync): the whole batch is one trip to that thread, and however
-many uploads queued up, their samples, the newest values and the mirror's
-outbox rows are each one multi-row statement. Not `executemany`: the sqlite3
-module lets go of the GIL for every row it steps through, and under load each
-time the writer has to wait for the event loop to hand it back (up to the 5 ms
-switch interval). Measured with a busy loop beside it, a batch of 49 values
-took 90-140 ms as `executemany` and 18 ms as one statement.
+A plain function of the sqlite3 connection, run by the writer process
+(writer_process.py): however many uploads queued up, their samples, the newest
+values and the mirror's outbox rows are each one multi-row statement. Not
+`executemany`: the sqlite3 module steps through it row by row, and a batch of
+49 values took 90-140 ms that way beside a busy event loop against 18 ms as one
+statement. Uploads cross to that process as plain tuples (`to_wire`), which
+`marshal` packs.
 """
 
-import asyncio
+import json
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage import outbox
 from storage.records import Sample
-
-type Also = Callable[[aiosqlite.Connection, int], Awaitable[object]]
 
 INSERT_SAMPLE = (
     "INSERT INTO sample (id, token_id, received_ms, device_us, device_offset_min, version, vals)"
@@ -34,7 +28,11 @@ MERGE_LATEST = (
     " DO UPDATE SET value = excluded.value, sample_id = excluded.sample_id",
     "(?, ?, ?, ?)",
 )
-ENQUEUE = (outbox.ENQUEUE.replace("(?, ?, ?, ?, ?)", "{rows}"), "(?, ?, ?, ?, ?)")
+# The mirror's outbox (outbox.py): an upload enters it in the transaction that stores it.
+ENQUEUE = (
+    "INSERT INTO outbox (sample_id, created_ms, path, headers, body) VALUES {rows}",
+    "(?, ?, ?, ?, ?)",
+)
 ROWS_PER_STATEMENT = 1000  # at most 7000 parameters, far below sqlite's 32766
 UPDATE_TOKEN = (
     "UPDATE token SET last_seen_ms = max(last_seen_ms, ?),"
@@ -52,13 +50,32 @@ class Forward:
     body: bytes
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Upload:
+    """What one upload stores: the sample, its `sample` row, and the outbox parcel."""
+
     sample: Sample
     row: tuple[int, int, int | None, str, bytes]  # received_ms, device_us, offset, version, vals
     forward: Forward | None
-    also: Also | None  # an async change in the same transaction (the slower path)
-    future: asyncio.Future[int]
+
+
+type WireUpload = tuple[object, ...]
+
+
+def to_wire(upload: Upload) -> WireUpload:
+    """`upload` as plain values, for marshal."""
+    s, f = upload.sample, upload.forward
+    forward = None if f is None else (f.path, [tuple(h) for h in f.headers], f.body)
+    return (s.token, s.device_time, dict(s.values), s.version, s.skipped, upload.row, forward)
+
+
+def from_wire(wire: WireUpload) -> Upload:
+    token, device_time, values, version, skipped, row, forward = wire
+    return Upload(
+        Sample(token, device_time, values, version, tuple(skipped)),  # type: ignore[arg-type]
+        tuple(row),  # type: ignore[arg-type]
+        None if forward is None else Forward(*forward),  # type: ignore[misc]
+    )
 
 
 def insert(
@@ -91,12 +108,23 @@ def insert(
         conn,
         ENQUEUE,
         [
-            outbox.parcel_row(sid, u.row[0], u.forward.path, u.forward.headers, u.forward.body)
+            parcel_row(sid, u.row[0], u.forward.path, u.forward.headers, u.forward.body)
             for sid, u in pairs
             if u.forward is not None
         ],
     )
     return ids, token_ids
+
+
+def parcel_row(
+    sample_id: int | None,
+    created_ms: int,
+    path: str,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+) -> tuple[int | None, int, str, str, bytes]:
+    """ENQUEUE's parameters: the upload exactly as the phone sent it."""
+    return sample_id, created_ms, path, json.dumps([list(h) for h in headers]), body
 
 
 def insert_rows(conn: sqlite3.Connection, statement: tuple[str, str], rows: list[tuple]) -> None:

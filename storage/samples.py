@@ -16,46 +16,53 @@ history for `smt_history_days` (addons/store.py trims it; reading it: history.py
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 import aiosqlite
 
-from storage import gathering, sample_batch
 from storage.codec import encode_values
-from storage.database import Database, StorageError, SyncOperation, in_writer_thread
+from storage.database import Database, StorageError
 from storage.handout_rule import Plan
 from storage.handouts import take_handout
 from storage.history import History
 from storage.records import Handout, Sample, epoch_us, parse_device_time
-from storage.sample_batch import Also, Forward, Upload
+from storage.sample_batch import Forward, Upload
 
 logger = logging.getLogger(__name__)
 
+MAX_BATCH = 1000  # uploads per transaction: bounds a request to the writer process
+
+
+@dataclass(slots=True)
+class _Queued:
+    upload: Upload
+    future: asyncio.Future[int]
+
 
 class SampleStore(History):
-    """Uploads that arrive while a transaction is committing are inserted
-    together by the next one: a handful of statements and one trip to the
-    writer's thread per batch instead of per upload (sample_batch.py). Under
-    load, a batch also waits a moment for the other connections' uploads
-    (gathering.py)."""
+    """Group commit: uploads that arrive while a batch is committing go together
+    in the next one, one trip to the writer process (writer_process.py) and one
+    fsync per batch. The next batch goes the moment the previous one is on disk;
+    under load it holds what arrived meanwhile, and a lone upload goes at once."""
 
     def __init__(self, database: Database) -> None:
         super().__init__(database)
-        self._queued: list[Upload] = []
+        self._queued: list[_Queued] = []
         self._flushing: asyncio.Task[None] | None = None
         self._token_ids: dict[str, int] = {}  # only ids whose rows are committed
         self._next_id: int | None = None
         self._listeners: list[Callable[[Sample], None]] = []
         self._moved: set[str] = set()  # tokens whose hand-outs land after their own time
-        self._uploaders = gathering.Uploaders()
-        self._batch_since = 0.0  # loop time the first queued upload arrived
-        self._batch_last = 0.0  # and the last
-        self._gathering: asyncio.Future[None] | None = None  # resolved once the batch may go
-        self._unsourced = False  # the batch holds an upload with no source: it goes now
         # Tokens this process stored values for since it last handed them out: a
         # poll for one of them need not ask the database whether anything waits.
         self._unfetched: set[str] = set()
+
+    @property
+    def commits(self) -> int:
+        """Batches of uploads committed, for statistics and tests."""
+        return self.db.sample_writer.commits
 
     def on_stored(self, listener: Callable[[Sample], None]) -> Callable[[], None]:
         """Call `listener(sample)` on the loop for every sample once it is durable
@@ -64,20 +71,10 @@ class SampleStore(History):
         return lambda: self._listeners.remove(listener)
 
     async def add(
-        self,
-        sample: Sample,
-        *,
-        received_ms: int | None = None,
-        forward: Forward | None = None,
-        also: Also | None = None,
-        source: Hashable | None = None,
+        self, sample: Sample, *, received_ms: int | None = None, forward: Forward | None = None
     ) -> int:
         """Store `sample` durably; return its id. `forward`: also queue it for the
-        real teslalogger.de (mirror mode), in the same transaction. `also(conn,
-        sample_id)`: an async change that must land with it (costs its batch a
-        few more trips to the writer's thread). `source`: the connection it came
-        on, so that a batch can wait for the other connections' uploads; without
-        one it is committed at once."""
+        real teslalogger.de (mirror mode), in the same transaction."""
         moment = parse_device_time(sample.device_time)
         offset = moment.utcoffset()
         row = (
@@ -87,18 +84,8 @@ class SampleStore(History):
             sample.version,
             encode_values(sample.values),
         )
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        now = loop.time()
-        if not self._queued:
-            self._batch_since = now
-        self._batch_last = now
-        self._queued.append(Upload(sample, row, forward, also, future))
-        if source is None:
-            self._unsourced = True
-        else:
-            self._uploaders.arrived(source, now)
-        self._release_if_ready(now)
+        future = asyncio.get_running_loop().create_future()
+        self._queued.append(_Queued(Upload(sample, row, forward), future))
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_queued(), name="store uploads")
         # A caller that gives up (client gone) cancels only its own future; _flush
@@ -107,70 +94,32 @@ class SampleStore(History):
 
     async def _flush_queued(self) -> None:
         while self._queued:
-            await self._gather()
-            batch, self._queued = self._queued, []
-            self._unsourced = False
+            batch, self._queued = self._queued[:MAX_BATCH], self._queued[MAX_BATCH:]
             if not await self._flush(batch) and len(batch) > 1:
-                for upload in batch:  # find the culprit: the others still deserve to land
-                    await self._flush([upload])
+                for queued in batch:  # find the culprit: the others still deserve to land
+                    await self._flush([queued])
 
-    def source_closed(self, source: Hashable) -> None:
-        """The connection `source` closed: a batch need not wait for its next upload."""
-        self._uploaders.left(source)
-        self._release_if_ready(asyncio.get_running_loop().time())
-
-    def _release_if_ready(self, now: float) -> None:
-        """Wake a gathering batch that may go now, before its timer would."""
-        if self._gathering is not None and self._may_go(now):
-            _settle(self._gathering)
-
-    def _may_go(self, now: float) -> bool:
-        if self._unsourced:
-            return True
-        return gathering.commit_now(
-            len(self._queued),
-            self._uploaders.recent(now),
-            now - self._batch_since,
-            now - self._batch_last,
-        )
-
-    async def _gather(self) -> None:
-        """Until the queued batch may be committed (gathering.py)."""
-        loop = asyncio.get_running_loop()
-        while not self._may_go(loop.time()):
-            self._gathering = loop.create_future()
-            timer = loop.call_at(
-                gathering.due(self._batch_since, self._batch_last), _settle, self._gathering
-            )
-            try:
-                await self._gathering
-            finally:
-                timer.cancel()
-                self._gathering = None
-
-    async def _flush(self, batch: list[Upload]) -> bool:
-        insert = partial(sample_batch.insert, batch, dict(self._token_ids), self._next_id)
+    async def _flush(self, batch: list[_Queued]) -> bool:
+        writer = self.db.sample_writer
         try:
-            if any(u.also is not None for u in batch):
-                ids, token_ids = await self.db.write(partial(_insert_with_also, insert, batch))
-            else:
-                ids, token_ids = await self.db.write_sync(insert)
-        except Exception as e:
+            ids, token_ids = await writer.commit(
+                [q.upload for q in batch], self._token_ids, self._next_id
+            )
+        except StorageError as e:
             self._next_id = None  # read it again: the failed batch may have moved it
             if len(batch) == 1 and not batch[0].future.done():
-                error = e if isinstance(e, StorageError) else StorageError(str(e))
-                batch[0].future.set_exception(error)
+                batch[0].future.set_exception(e)
             return False
         self._token_ids.update(token_ids)
         self._next_id = ids[-1] + 1
-        self._unfetched.update(u.sample.token for u in batch if u.sample.values)
-        for upload, sample_id in zip(batch, ids, strict=True):
-            if not upload.future.done():
-                upload.future.set_result(sample_id)
+        self._unfetched.update(q.upload.sample.token for q in batch if q.upload.sample.values)
+        for queued, sample_id in zip(batch, ids, strict=True):
+            if not queued.future.done():
+                queued.future.set_result(sample_id)
         for listener in list(self._listeners):
-            for upload in batch:
+            for queued in batch:
                 try:
-                    listener(upload.sample)
+                    listener(queued.upload.sample)
                 except Exception:
                     logger.exception("a listener of stored samples failed")
         return True
@@ -223,20 +172,3 @@ class SampleStore(History):
         elif plan.moved_s <= 1 and token in self._moved:
             self._moved.discard(token)
             logger.info("%s: TeslaLogger hand-outs are filed at the phone's own time again", token)
-
-
-def _settle(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
-
-
-async def _insert_with_also(
-    insert: SyncOperation[tuple[list[int], dict[str, int]]],
-    batch: list[Upload],
-    conn: aiosqlite.Connection,
-) -> tuple[list[int], dict[str, int]]:
-    ids, token_ids = await in_writer_thread(conn, insert)
-    for sid, upload in zip(ids, batch, strict=True):
-        if upload.also is not None:
-            await upload.also(conn, sid)
-    return ids, token_ids

@@ -1,6 +1,5 @@
 """The hub: which features each hook reaches."""
 
-import asyncio
 import gc
 
 import pytest
@@ -15,7 +14,6 @@ from addons.intercept import TeslaloggerIntercept
 from addons.mirror import Mirror
 from addons.scanmytesla import ScanMyTesla
 from addons.store import Store
-from storage import gathering
 from support.seed import captured_requests
 
 SEED = captured_requests()["/insert_scanmytesla.php"].body
@@ -184,17 +182,3 @@ async def test_under_mitmweb_marks_and_the_flow_limit_are_on(tmp_path):
             teslahome.error(finished)
         assert len(view) == 2
         teslahome.done()
-
-
-async def test_a_closed_connection_holds_no_batch_up(hub, monkeypatch):
-    """A phone that opens a connection per upload: once its last connection has
-    closed, its next upload is not kept waiting for another on that one."""
-    monkeypatch.setattr(gathering, "QUIET_S", 60.0)
-    monkeypatch.setattr(gathering, "MAX_S", 60.0)
-    _, teslahome, _ = hub
-    first = flow_to("teslalogger.de")
-    await dispatch(teslahome, "request", first)  # alone: committed at once
-    teslahome.client_disconnected(first.client_conn)
-    second = flow_to("teslalogger.de")  # a new connection
-    await asyncio.wait_for(dispatch(teslahome, "request", second), 5)
-    assert second.response.content == b"OK"

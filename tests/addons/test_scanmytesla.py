@@ -2,7 +2,7 @@ import logging
 from urllib.parse import quote
 
 import pytest
-from mitmproxy import ctx, exceptions, hooks, http
+from mitmproxy import exceptions, hooks
 from mitmproxy.test import taddons, tflow, tutils
 
 from addons import smt_wire as wire
@@ -33,27 +33,6 @@ def addon(tmp_path):
         tctx.configure(store, data_dir=str(tmp_path / "data"))
         yield smt
         store.done()
-
-
-@pytest.mark.parametrize("mode", ["off", "passthrough"])
-async def test_uploads_name_their_connection_so_batches_can_gather(addon, mode, monkeypatch):
-    """The store lets a batch wait for the other connections' uploads (gathering.py)."""
-    samples = await addon.store.samples()
-    sources = []
-    add = samples.add
-
-    async def noting(sample, **kwargs):
-        sources.append(kwargs.get("source"))
-        return await add(sample, **kwargs)
-
-    monkeypatch.setattr(samples, "add", noting)
-    ctx.options.update(smt_upstream=mode)
-    flow = smt_flow("/insert_scanmytesla.php", SEED)
-    await addon.request(flow)
-    if mode == "passthrough":
-        flow.response = http.Response.make(200, b"OK")  # as upstream answered
-        await addon.response(flow)
-    assert sources == [flow.client_conn.id]
 
 
 def test_endpoints_are_recognised_by_host_and_path():

@@ -1,8 +1,11 @@
+import math
+
 import pytest
 
-from storage import outbox
+from storage.database import StorageError
 from storage.outbox import Outbox
 from storage.records import Sample
+from storage.sample_batch import Forward
 from storage.samples import SampleStore
 
 HEADERS = [("User-Agent", "Dalvik/2.1.0"), ("Content-Type", "application/x-www-form-urlencoded")]
@@ -13,16 +16,8 @@ def sample(n: int) -> Sample:
 
 
 async def enqueue_with(db, n: int) -> int:
-    async def also(conn, sample_id):
-        await outbox.enqueue(
-            conn,
-            sample_id=sample_id,
-            path="/insert_scanmytesla.php",
-            headers=HEADERS,
-            body=b"m=%d" % n,
-        )
-
-    return await SampleStore(db).add(sample(n), also=also)
+    forward = Forward("/insert_scanmytesla.php", HEADERS, b"m=%d" % n)
+    return await SampleStore(db).add(sample(n), forward=forward)
 
 
 async def test_parcels_come_out_in_arrival_order_with_their_exact_bytes(db):
@@ -34,11 +29,11 @@ async def test_parcels_come_out_in_arrival_order_with_their_exact_bytes(db):
 
 
 async def test_sample_and_parcel_land_together_or_not_at_all(db):
-    async def broken(conn, sample_id):
-        raise RuntimeError("boom")
-
-    with pytest.raises(Exception, match="boom"):
-        await SampleStore(db).add(sample(1), also=broken)
+    # The sample's row goes in first; its NaN value then fails the transaction.
+    broken = Sample("tok", "2025-02-09T19:33:01+01:00", {1: math.nan})
+    forward = Forward("/insert_scanmytesla.php", HEADERS, b"m=1")
+    with pytest.raises(StorageError, match="NOT NULL"):
+        await SampleStore(db).add(broken, forward=forward)
     assert await SampleStore(db).count() == 0
     assert await Outbox(db).next() == []
 

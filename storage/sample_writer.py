@@ -1,0 +1,147 @@
+"""The proxy's end of the writer process (writer_process.py): one batch at a time.
+
+The process starts with the first batch and again after it ended for any
+reason; a batch it did not answer fails with StorageError (nothing of it is
+acknowledged, so nothing acknowledged is lost). Its stdin and stdout are pipes
+the event loop reads and writes without blocking; its stderr is the proxy's.
+"""
+
+import asyncio
+import logging
+import marshal
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from storage import sample_batch
+from storage.errors import StorageError
+from storage.sample_batch import Upload
+from storage.writer_process import frame
+
+logger = logging.getLogger(__name__)
+
+CLOSE_WAIT_S = 30.0  # a commit stuck on a stalled disk longer than this is left behind
+ROOT = Path(__file__).resolve().parent.parent  # where `storage` is importable from
+
+
+class SampleWriter:
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+        self.commits = 0  # batches committed, for statistics and tests
+        self._process: subprocess.Popen[bytes] | None = None
+        self._requests: asyncio.WriteTransport | None = None
+        self._answers: asyncio.StreamReader | None = None
+        self._transports: list[asyncio.BaseTransport] = []
+        self._lock = asyncio.Lock()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    async def commit(
+        self, batch: Sequence[Upload], known_tokens: Mapping[str, int], next_id: int | None
+    ) -> tuple[list[int], dict[str, int]]:
+        """Commit `batch`; its sample ids and token ids, once it is on disk."""
+        request = marshal.dumps(
+            (next_id, dict(known_tokens), [sample_batch.to_wire(u) for u in batch])
+        )
+        async with self._lock:
+            if self._process is not None and self._process.poll() is not None:
+                self._end()  # it died between batches: this batch need not fail with it
+            if self._process is None:
+                await self._start()
+            requests, answers = self._requests, self._answers  # stop() may drop them meanwhile
+            assert requests is not None and answers is not None
+            try:
+                requests.write(frame(request))
+                head = await answers.readexactly(4)
+                answer = await answers.readexactly(int.from_bytes(head, "little"))
+            except (asyncio.IncompleteReadError, ConnectionError) as e:
+                process = self._process
+                self._end()
+                raise StorageError(f"the writer process ended ({await _exit(process)})") from e
+            except BaseException:
+                # Cancelled mid-exchange: its answer would be read as the next
+                # batch's. This process finishes the batch and exits; a new one follows.
+                self._end()
+                raise
+        ok, result = marshal.loads(answer)
+        if not ok:
+            raise StorageError(result)
+        self.commits += 1
+        ids, token_ids = result
+        return ids, token_ids
+
+    async def _start(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        command = [sys.executable, "-m", "storage.writer_process", str(self.path)]
+        try:  # not asyncio's subprocess: closing it kills the process, mid-commit or not
+            process = subprocess.Popen(  # noqa: ASYNC220 - once per process: a vfork, no wait
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+            )
+        except OSError as e:
+            raise StorageError(f"cannot start the writer process: {e}") from e
+        assert process.stdin is not None and process.stdout is not None
+        loop = asyncio.get_running_loop()
+        answers = asyncio.StreamReader()
+        try:
+            reading, _ = await loop.connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(answers), process.stdout
+            )
+            requests, _ = await loop.connect_write_pipe(asyncio.Protocol, process.stdin)
+        except BaseException:
+            process.kill()
+            raise
+        self._process, self._requests, self._answers = process, requests, answers
+        self._transports = [requests, reading]
+
+    def _end(self) -> None:
+        """Close the pipes: the process commits what it read, then exits."""
+        process, self._process = self._process, None
+        transports, self._transports = self._transports, []
+        self._requests = self._answers = None
+        for transport in transports:
+            try:
+                transport.close()
+            except RuntimeError:  # the loop is closed already, and its transports with it
+                pass
+        if process is None:
+            return
+        # A transport closes its pipe only on a later turn of the loop, which at
+        # exit never comes: closed here, the process sees the end of its input now.
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
+
+    def stop(self, *, wait: float = 0.0) -> None:
+        """Let the process finish its batch and exit; block up to `wait` seconds for that."""
+        process = self._process
+        self._end()
+        if process is not None and wait > 0:
+            try:
+                process.wait(wait)
+            except subprocess.TimeoutExpired:
+                logger.warning("the writer process did not exit within %g s", wait)
+
+    async def close(self) -> None:
+        """Like stop, waiting for the process to exit without blocking the loop."""
+        process = self._process
+        self._end()
+        if process is not None:
+            try:
+                await asyncio.to_thread(process.wait, CLOSE_WAIT_S)
+            except subprocess.TimeoutExpired:
+                logger.warning("the writer process did not exit within %g s", CLOSE_WAIT_S)
+
+
+async def _exit(process: subprocess.Popen[bytes] | None) -> str:
+    """How `process` ended, once it has (it closed its output as it exited)."""
+    for _ in range(100):
+        if process is None or process.poll() is not None:
+            break
+        await asyncio.sleep(0.01)
+    code = None if process is None else process.returncode
+    return "still running" if code is None else f"exit code {code}"
