@@ -167,3 +167,16 @@ def process_cpu_s(pid: int) -> float | None:
         return None
     fields = stat.rpartition(")")[2].split()  # the name in parentheses may hold spaces
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def children_cpu_s(pid: int) -> float:
+    """CPU seconds of `pid`'s running child processes (teslahome's writer process)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            total += process_cpu_s(int(stat.parent.name)) or 0.0
+    return total
