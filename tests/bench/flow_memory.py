@@ -6,8 +6,9 @@ smt_keep_flows, and the bytes on disk each stored value costs.
 
 Each run starts a fresh proxy (own data directory, free ports), sends the
 uploads over keep-alive HTTPS connections through it as the app does, then
-reads the proxy's resident memory (VmRSS) and peak (VmHWM) from /proc, stops
-it cleanly and measures the database. Not collected by pytest.
+reads the resident memory (VmRSS) and peak (VmHWM) of the proxy and its writer
+process from /proc, stops it cleanly and measures the database. Not collected
+by pytest.
 """
 
 import argparse
@@ -25,17 +26,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1].parent))
 
 from mitmproxy.certs import CertStore
 
+from bench.wrk import child_pids
 from support.mitm import Mitmdump
 from support.ports import free_port, wait_for_port
 from support.uploads import send_uploads, value_ids
 
 
 def memory_kib(pid: int) -> dict[str, int]:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = int(value.split()[0])
+    """Resident and peak memory of the proxy and its writer process, together."""
+    fields = {"VmRSS": 0, "VmHWM": 0}
+    for process in (pid, *child_pids(pid)):
+        for line in Path(f"/proc/{process}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in fields:
+                fields[key] += int(value.split()[0])
     return fields
 
 

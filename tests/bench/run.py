@@ -101,8 +101,9 @@ SECTIONS = [
             "--markdown",
         ],
         "HTTPS uploads of the seed's 7 values over 20 keep-alive connections, resident memory "
-        "(VmRSS) sampled along the way; mitmweb keeps `smt_keep_flows` (2000) flows in its "
-        "list. Target: growth <= 10 % from 10,000 to 100,000 uploads.",
+        "(VmRSS, the proxy and its writer process together) sampled along the way; mitmweb "
+        "keeps `smt_keep_flows` (2000) flows in its list. Target: growth <= 10 % from 10,000 "
+        "to 100,000 uploads.",
     ),
     Section(
         "Disk: bytes per stored value, growth per day",

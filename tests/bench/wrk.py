@@ -169,14 +169,19 @@ def process_cpu_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def children_cpu_s(pid: int) -> float:
-    """CPU seconds of `pid`'s running child processes (teslahome's writer process)."""
-    total = 0.0
+def child_pids(pid: int) -> list[int]:
+    """`pid`'s running child processes (teslahome's writer process)."""
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rpartition(")")[2].split()
         except OSError:
             continue  # ended meanwhile
         if int(fields[1]) == pid:
-            total += process_cpu_s(int(stat.parent.name)) or 0.0
-    return total
+            found.append(int(stat.parent.name))
+    return found
+
+
+def children_cpu_s(pid: int) -> float:
+    """CPU seconds of `pid`'s running child processes."""
+    return sum(process_cpu_s(child) or 0.0 for child in child_pids(pid))
