@@ -14,7 +14,8 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from storage.records import Sample
+from storage.codec import encode_values
+from storage.records import Sample, epoch_us, parse_device_time
 
 INSERT_SAMPLE = (
     "INSERT INTO sample (id, token_id, received_ms, device_us, device_offset_min, version, vals)"
@@ -52,10 +53,10 @@ class Forward:
 
 @dataclass(frozen=True, slots=True)
 class Upload:
-    """What one upload stores: the sample, its `sample` row, and the outbox parcel."""
+    """What one upload stores: the sample, when it arrived, and the outbox parcel."""
 
     sample: Sample
-    row: tuple[int, int, int | None, str, bytes]  # received_ms, device_us, offset, version, vals
+    received_ms: int
     forward: Forward | None
 
 
@@ -65,16 +66,31 @@ type WireUpload = tuple[object, ...]
 def to_wire(upload: Upload) -> WireUpload:
     """`upload` as plain values, for marshal."""
     s, f = upload.sample, upload.forward
+    values = s.values if type(s.values) is dict else dict(s.values)
     forward = None if f is None else (f.path, [tuple(h) for h in f.headers], f.body)
-    return (s.token, s.device_time, dict(s.values), s.version, s.skipped, upload.row, forward)
+    return (s.token, s.device_time, values, s.version, s.skipped, upload.received_ms, forward)
 
 
 def from_wire(wire: WireUpload) -> Upload:
-    token, device_time, values, version, skipped, row, forward = wire
+    token, device_time, values, version, skipped, received_ms, forward = wire
     return Upload(
         Sample(token, device_time, values, version, tuple(skipped)),  # type: ignore[arg-type]
-        tuple(row),  # type: ignore[arg-type]
+        received_ms,  # type: ignore[arg-type]
         None if forward is None else Forward(*forward),  # type: ignore[misc]
+    )
+
+
+def sample_row(upload: Upload) -> tuple[int, int, int | None, str, bytes]:
+    """The `sample` row's received_ms, device_us, device_offset_min, version and vals.
+    Built here, in the writer process, not on the proxy's busy core."""
+    moment = parse_device_time(upload.sample.device_time)
+    offset = moment.utcoffset()
+    return (
+        upload.received_ms,
+        epoch_us(moment),
+        None if offset is None else int(offset.total_seconds() // 60),
+        upload.sample.version,
+        encode_values(upload.sample.values),
     )
 
 
@@ -93,7 +109,9 @@ def insert(
         ).fetchone()
     ids = list(range(next_id, next_id + len(batch)))
     pairs = list(zip(ids, batch, strict=True))
-    insert_rows(conn, INSERT_SAMPLE, [(sid, token_ids[u.sample.token], *u.row) for sid, u in pairs])
+    insert_rows(
+        conn, INSERT_SAMPLE, [(sid, token_ids[u.sample.token], *sample_row(u)) for sid, u in pairs]
+    )
     insert_rows(
         conn,
         MERGE_LATEST,
@@ -108,7 +126,7 @@ def insert(
         conn,
         ENQUEUE,
         [
-            parcel_row(sid, u.row[0], u.forward.path, u.forward.headers, u.forward.body)
+            parcel_row(sid, u.received_ms, u.forward.path, u.forward.headers, u.forward.body)
             for sid, u in pairs
             if u.forward is not None
         ],
@@ -143,7 +161,7 @@ def _token_ids(
     ids = {t: known[t] for t in tokens if t in known}
     new = sorted(tokens - ids.keys())
     if new:
-        first_seen = {u.sample.token: u.row[0] for u in reversed(batch)}
+        first_seen = {u.sample.token: u.received_ms for u in reversed(batch)}
         conn.executemany(
             "INSERT OR IGNORE INTO token (token, first_seen_ms, last_seen_ms) VALUES (?, ?, ?)",
             [(t, first_seen[t], first_seen[t]) for t in new],
@@ -161,7 +179,7 @@ def _token_updates(
     valued: dict[str, tuple[int, str]] = {}
     for sid, upload in pairs:
         token = upload.sample.token
-        seen[token] = max(seen.get(token, 0), upload.row[0])
+        seen[token] = max(seen.get(token, 0), upload.received_ms)
         if upload.sample.values:
             valued[token] = (sid, upload.sample.device_time)
     return [

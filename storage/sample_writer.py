@@ -44,9 +44,9 @@ class SampleWriter:
         self, batch: Sequence[Upload], known_tokens: Mapping[str, int], next_id: int | None
     ) -> tuple[list[int], dict[str, int]]:
         """Commit `batch`; its sample ids and token ids, once it is on disk."""
-        request = marshal.dumps(
-            (next_id, dict(known_tokens), [sample_batch.to_wire(u) for u in batch])
-        )
+        tokens = {u.sample.token for u in batch}  # not every token a community instance knows
+        known = {t: known_tokens[t] for t in tokens if t in known_tokens}
+        request = marshal.dumps((next_id, known, [sample_batch.to_wire(u) for u in batch]))
         async with self._lock:
             if self._process is not None and self._process.poll() is not None:
                 self._end()  # it died between batches: this batch need not fail with it

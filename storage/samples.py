@@ -22,12 +22,11 @@ from functools import partial
 
 import aiosqlite
 
-from storage.codec import encode_values
 from storage.database import Database, StorageError
 from storage.handout_rule import Plan
 from storage.handouts import take_handout
 from storage.history import History
-from storage.records import Handout, Sample, epoch_us, parse_device_time
+from storage.records import Handout, Sample
 from storage.sample_batch import Forward, Upload
 
 logger = logging.getLogger(__name__)
@@ -75,17 +74,9 @@ class SampleStore(History):
     ) -> int:
         """Store `sample` durably; return its id. `forward`: also queue it for the
         real teslalogger.de (mirror mode), in the same transaction."""
-        moment = parse_device_time(sample.device_time)
-        offset = moment.utcoffset()
-        row = (
-            received_ms if received_ms is not None else int(time.time() * 1000),
-            epoch_us(moment),
-            None if offset is None else int(offset.total_seconds() // 60),
-            sample.version,
-            encode_values(sample.values),
-        )
+        received = received_ms if received_ms is not None else int(time.time() * 1000)
         future = asyncio.get_running_loop().create_future()
-        self._queued.append(_Queued(Upload(sample, row, forward), future))
+        self._queued.append(_Queued(Upload(sample, received, forward), future))
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_queued(), name="store uploads")
         # A caller that gives up (client gone) cancels only its own future; _flush
@@ -105,10 +96,13 @@ class SampleStore(History):
             ids, token_ids = await writer.commit(
                 [q.upload for q in batch], self._token_ids, self._next_id
             )
-        except StorageError as e:
+        except Exception as e:  # a bug too must fail its uploads, not leave them waiting
+            if not isinstance(e, StorageError):
+                logger.exception("storing a batch of uploads failed")
             self._next_id = None  # read it again: the failed batch may have moved it
             if len(batch) == 1 and not batch[0].future.done():
-                batch[0].future.set_exception(e)
+                error = e if isinstance(e, StorageError) else StorageError(str(e))
+                batch[0].future.set_exception(error)
             return False
         self._token_ids.update(token_ids)
         self._next_id = ids[-1] + 1

@@ -18,7 +18,7 @@ import pytest
 from storage import writer_process
 from storage.database import Database, StorageError
 from storage.records import Sample
-from storage.sample_batch import Upload, to_wire
+from storage.sample_batch import Forward, Upload, to_wire
 from storage.sample_writer import SampleWriter
 from storage.samples import SampleStore
 
@@ -29,7 +29,7 @@ def upload(n: int, token: str = "tok", value: float | None = None) -> Upload:
     sample = Sample(
         token, f"2025-02-09T19:33:{n:02d}+01:00", {1: float(n) if value is None else value}
     )
-    return Upload(sample, (1000 + n, n, 60, "1", b"v"), None)
+    return Upload(sample, 1000 + n, None)
 
 
 def request(uploads: list[Upload], next_id: int | None = None) -> bytes:
@@ -183,3 +183,17 @@ async def test_a_writer_that_cannot_open_the_database_says_why(tmp_path):
             await writer.commit([upload(1)], {}, None)
     finally:
         await writer.close()
+
+
+async def test_an_upload_that_cannot_be_sent_fails_alone(db):
+    """marshal takes plain values only: a bug that slips another in fails its upload."""
+    store = SampleStore(db)
+    unsendable = Forward("/insert_scanmytesla.php", [("X-Odd", object())], b"m=1")  # type: ignore[list-item]
+    fine, odd = await asyncio.gather(
+        store.add(upload(1).sample),
+        store.add(upload(2).sample, forward=unsendable),
+        return_exceptions=True,
+    )
+    assert fine == 1
+    assert isinstance(odd, StorageError) and "unmarshallable object" in str(odd)
+    assert await store.add(upload(3).sample) == 2
