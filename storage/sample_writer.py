@@ -35,6 +35,7 @@ class SampleWriter:
         self._answers: asyncio.StreamReader | None = None
         self._transports: list[asyncio.BaseTransport] = []
         self._lock = asyncio.Lock()
+        self._closed = False
 
     @property
     def pid(self) -> int | None:
@@ -48,6 +49,8 @@ class SampleWriter:
         known = {t: known_tokens[t] for t in tokens if t in known_tokens}
         request = marshal.dumps((next_id, known, [sample_batch.to_wire(u) for u in batch]))
         async with self._lock:
+            if self._closed:
+                raise StorageError("the database was closed")
             if self._process is not None and self._process.poll() is not None:
                 self._end()  # it died between batches: this batch need not fail with it
             if self._process is None:
@@ -118,6 +121,7 @@ class SampleWriter:
 
     def stop(self, *, wait: float = 0.0) -> None:
         """Let the process finish its batch and exit; block up to `wait` seconds for that."""
+        self._closed = True
         process = self._process
         self._end()
         if process is not None and wait > 0:
@@ -128,6 +132,7 @@ class SampleWriter:
 
     async def close(self) -> None:
         """Like stop, waiting for the process to exit without blocking the loop."""
+        self._closed = True
         process = self._process
         self._end()
         if process is not None:

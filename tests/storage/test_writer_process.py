@@ -137,10 +137,14 @@ async def test_ctrl_c_on_the_terminal_does_not_cut_a_commit_short(db):
 async def test_closing_the_database_ends_the_writer_process(tmp_path):
     db = Database(tmp_path / "t.sqlite3")
     await db.open()
-    await SampleStore(db).add(upload(1).sample)
+    store = SampleStore(db)
+    await store.add(upload(1).sample)
     pid = db.sample_writer.pid
     await db.close()
     assert gone(pid, within=1.0)
+    with pytest.raises(StorageError, match="closed"):  # and starts no new one
+        await store.add(upload(2).sample)
+    assert db.sample_writer.pid is None
 
 
 async def test_stop_lets_the_writer_process_finish_and_exit(tmp_path):
