@@ -60,7 +60,11 @@ class Database:
         self._task: asyncio.Task[None] | None = None
         self.commits = 0  # transactions committed, for statistics and tests
         self._was_read_only = False
-        self.sample_writer = SampleWriter(path)  # started by the first batch of uploads
+        # Whose turn it is to write: this connection's or the writer process's. sqlite
+        # would keep them apart too, but its busy handler sleeps 1-100 ms between
+        # tries where this lock hands over at once.
+        self._turn = asyncio.Lock()
+        self.sample_writer = SampleWriter(path, self._turn)  # started by the first uploads
 
     async def open(self) -> None:
         if self.read_only:
@@ -188,6 +192,10 @@ class Database:
                     self._queue.task_done()
 
     async def _commit(self, batch: list[_Item]) -> None:
+        async with self._turn:
+            await self._commit_now(batch)
+
+    async def _commit_now(self, batch: list[_Item]) -> None:
         if self._was_read_only:
             self._was_read_only = False
             await self._reconnect_writer()

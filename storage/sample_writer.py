@@ -27,14 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent  # where `storage` is importable f
 
 
 class SampleWriter:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, turn: asyncio.Lock | None = None) -> None:
+        """`turn`: held while a batch commits, shared with the database's own writer."""
         self.path = path.resolve()
         self.commits = 0  # batches committed, for statistics and tests
         self._process: subprocess.Popen[bytes] | None = None
         self._requests: asyncio.WriteTransport | None = None
         self._answers: asyncio.StreamReader | None = None
         self._transports: list[asyncio.BaseTransport] = []
-        self._lock = asyncio.Lock()
+        self._turn = turn or asyncio.Lock()
         self._closed = False
 
     @property
@@ -48,7 +49,7 @@ class SampleWriter:
         tokens = {u.sample.token for u in batch}  # not every token a community instance knows
         known = {t: known_tokens[t] for t in tokens if t in known_tokens}
         request = marshal.dumps((next_id, known, [sample_batch.to_wire(u) for u in batch]))
-        async with self._lock:
+        async with self._turn:
             if self._closed:
                 raise StorageError("the database was closed")
             if self._process is not None and self._process.poll() is not None:
