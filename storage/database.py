@@ -31,8 +31,8 @@ from typing import Any
 import aiosqlite
 
 from storage.errors import StorageError, describe, fail, is_read_only
-from storage.sample_writer import SampleWriter
 from storage.schema import SCHEMA_VERSION, SchemaError, migrate
+from storage.writer_link import WriterProcess
 
 __all__ = ["DB_NAME", "Database", "StorageError", "describe"]
 
@@ -64,7 +64,7 @@ class Database:
         # would keep them apart too, but its busy handler sleeps 1-100 ms between
         # tries where this lock hands over at once.
         self._turn = asyncio.Lock()
-        self.sample_writer = SampleWriter(path, self._turn)  # started by the first uploads
+        self.writer_process = WriterProcess(path, self._turn)  # started by the first uploads
 
     async def open(self) -> None:
         if self.read_only:
@@ -242,7 +242,7 @@ class Database:
         if self._task is not None:
             self._task.cancel()
             self._task = None
-        self.sample_writer.stop(wait=wait)
+        self.writer_process.stop(wait=wait)
         connections = [conn for conn in (self._writer, self._reader) if conn is not None]
         closing = [conn.stop() for conn in connections]
         self._writer = self._reader = None
@@ -264,7 +264,7 @@ class Database:
         if self._task is not None:
             self._task.cancel()
             self._task = None
-        await self.sample_writer.close()
+        await self.writer_process.close()
         await self._close_connections()
 
     async def _close_connections(self) -> None:

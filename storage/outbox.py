@@ -3,7 +3,9 @@
 An upload enters the outbox in the same transaction that stores it locally
 (sample_batch.py, in the writer process), so the phone's `OK` means both; it
 leaves only once upstream has accepted it (or refused it for good, when it
-stays for inspection, marked `rejected`).
+stays for inspection, marked `rejected`): outbox_marks.py, in the writer
+process too, so that a delivery never waits for the uploads' commits or they
+for it.
 """
 
 import json
@@ -62,31 +64,14 @@ class Outbox:
     async def delivered(self, parcel_id: int) -> None:
         """Upstream accepted it: it is gone before the next delivery starts, so a
         known success is never delivered twice."""
-
-        async def op(conn: aiosqlite.Connection) -> None:
-            await conn.execute("DELETE FROM outbox WHERE id = ?", (parcel_id,))
-            await conn.execute(
-                "UPDATE upstream_status SET last_delivered_ms = ? WHERE id = 1", (_now_ms(),)
-            )
-
-        await self.db.write(op)
+        await self.db.writer_process.run("delivered", parcel_id, _now_ms())
 
     async def rejected(self, parcel_id: int, reason: str) -> None:
-        async def op(conn: aiosqlite.Connection) -> None:
-            await conn.execute("UPDATE outbox SET rejected = ? WHERE id = ?", (reason, parcel_id))
-
-        await self.db.write(op)
+        await self.db.writer_process.run("rejected", parcel_id, reason)
 
     async def failed(self, reason: str) -> None:
         """Remember the last delivery error, for the status."""
-
-        async def op(conn: aiosqlite.Connection) -> None:
-            await conn.execute(
-                "UPDATE upstream_status SET last_error = ?, last_error_ms = ? WHERE id = 1",
-                (reason, _now_ms()),
-            )
-
-        await self.db.write(op)
+        await self.db.writer_process.run("failed", reason, _now_ms())
 
     async def status(self) -> OutboxStatus:
         async def op(conn: aiosqlite.Connection) -> OutboxStatus:

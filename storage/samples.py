@@ -60,8 +60,8 @@ class SampleStore(History):
 
     @property
     def commits(self) -> int:
-        """Batches of uploads committed, for statistics and tests."""
-        return self.db.sample_writer.commits
+        """Transactions of the writer process (batches of uploads, the mirror's marks)."""
+        return self.db.writer_process.commits
 
     def on_stored(self, listener: Callable[[Sample], None]) -> Callable[[], None]:
         """Call `listener(sample)` on the loop for every sample once it is durable
@@ -91,9 +91,9 @@ class SampleStore(History):
                     await self._flush([queued])
 
     async def _flush(self, batch: list[_Queued]) -> bool:
-        writer = self.db.sample_writer
+        writer = self.db.writer_process
         try:
-            ids, token_ids = await writer.commit(
+            ids, token_ids = await writer.store(
                 [q.upload for q in batch], self._token_ids, self._next_id
             )
         except Exception as e:  # a bug too must fail its uploads, not leave them waiting

@@ -1,15 +1,22 @@
-"""The writer process: commits batches of uploads, so the proxy's core never waits on them.
+"""The writer process: commits uploads, so the proxy's core never waits on them.
 
-    python -m storage.writer_process <database>
+    python -m storage.writer_process <database> <code version>
 
-Started by the proxy (sample_writer.py), one per database. It reads requests
+Started by the proxy (writer_link.py), one per database. It reads requests
 from stdin and answers each on stdout, one at a time, as frames: a 4-byte
 little-endian length, then `marshal` data (both ends are the same Python).
 
-- request: `(next_id, known_tokens, uploads)`, the uploads as
-  sample_batch.to_wire gives them; `next_id` None means "read it from the database";
-- answer: `(True, (sample_ids, token_ids))` once the transaction is on disk
-  (synchronous=FULL: fsync'd), or `(False, reason)` when nothing of it was stored.
+- request: `(operation, args)`, each committed in a transaction of its own:
+  `store` with `(next_id, known_tokens, uploads)`, a batch of uploads as
+  sample_batch.to_wire gives them (`next_id` None: read it from the database);
+  `delivered`, `rejected` and `failed`, the mirror's marks (outbox_marks.py);
+- answer: `(True, result)` once the transaction is on disk (synchronous=FULL:
+  fsync'd), `store`'s result being `(sample_ids, token_ids)`; or
+  `(False, reason)` when nothing of it was stored.
+
+The proxy passes the version of the code it loaded (`code_version`); a process
+started from other code (the checkout was updated under a running proxy)
+refuses every request with a reason that says to restart the proxy.
 
 Why a process and not a thread: the event loop and a writer thread share one
 GIL. A writer thread that commits while the loop is busy waits for the GIL at
@@ -25,6 +32,7 @@ service manager sends the whole process group, so that a commit under way is
 never cut short; the proxy's exit is what ends it.
 """
 
+import hashlib
 import logging
 import marshal
 import os
@@ -32,9 +40,11 @@ import signal
 import sqlite3
 import struct
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import BinaryIO
 
-from storage import sample_batch
+from storage import outbox_marks, sample_batch
 from storage.errors import describe
 
 logger = logging.getLogger("storage.writer_process")
@@ -77,13 +87,38 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-def commit(conn: sqlite3.Connection, request: bytes) -> tuple[list[int], dict[str, int]]:
-    """One request's batch in one transaction; raises with nothing of it stored."""
-    next_id, known_tokens, uploads = marshal.loads(request)
+def store(
+    conn: sqlite3.Connection, next_id: int | None, known_tokens: dict[str, int], uploads: list
+) -> tuple[list[int], dict[str, int]]:
     batch = [sample_batch.from_wire(u) for u in uploads]
+    return sample_batch.insert(batch, known_tokens, next_id, conn)
+
+
+OPERATIONS: dict[str, Callable[..., object]] = {
+    "store": store,
+    "delivered": outbox_marks.delivered,
+    "rejected": outbox_marks.rejected,
+    "failed": outbox_marks.failed,
+}
+_SOURCES = ("writer_process.py", "writer_link.py", "sample_batch.py", "outbox_marks.py")
+_SOURCES += ("records.py", "codec.py")
+
+
+def code_version() -> str:
+    """A digest of the code on both ends of the pipe."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in _SOURCES:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def commit(conn: sqlite3.Connection, request: bytes) -> object:
+    """One request in one transaction; raises with nothing of it stored."""
+    operation, args = marshal.loads(request)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        result = sample_batch.insert(batch, known_tokens, next_id, conn)
+        result = OPERATIONS[operation](conn, *args)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -92,24 +127,34 @@ def commit(conn: sqlite3.Connection, request: bytes) -> tuple[list[int], dict[st
     return result
 
 
-def serve(path: str, requests: BinaryIO, answers: BinaryIO) -> None:
+def serve(path: str, requests: BinaryIO, answers: BinaryIO, *, outdated: bool = False) -> None:
+    """Answer `requests` until they end; `outdated`: refuse them all (see code_version)."""
     conn: sqlite3.Connection | None = None
     while (request := read_frame(requests)) is not None:
-        try:
-            if conn is None:
-                conn = connect(path)
-            answer: tuple[bool, object] = (True, commit(conn, request))
-        except Exception as e:
-            if not isinstance(e, sqlite3.Error):
-                logger.exception("the writer process could not commit a batch")
-            answer = (False, describe(e))
-            # A connection that failed may stay broken (sqlite keeps a file it once
-            # found read-only read-only): the next batch gets a new one.
-            if conn is not None:
-                conn.close()
-                conn = None
+        if outdated:
+            answer: tuple[bool, object] = (False, OUTDATED)
+        else:
+            try:
+                if conn is None:
+                    conn = connect(path)
+                answer = (True, commit(conn, request))
+            except Exception as e:
+                if not isinstance(e, sqlite3.Error):
+                    logger.exception("the writer process could not commit a request")
+                answer = (False, describe(e))
+                # A connection that failed may stay broken (sqlite keeps a file it once
+                # found read-only read-only): the next request gets a new one.
+                if conn is not None:
+                    conn.close()
+                    conn = None
         answers.write(frame(marshal.dumps(answer)))
         answers.flush()
+
+
+OUTDATED = (
+    "the writer process was started from other code than the proxy runs (was teslahome "
+    "updated while it ran?): restart the proxy"
+)
 
 
 def main() -> None:
@@ -117,7 +162,11 @@ def main() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(stream=sys.stderr, format="%(name)s: %(message)s")
     try:
-        serve(sys.argv[1], sys.stdin.buffer, sys.stdout.buffer)
+        path, version = sys.argv[1:3]
+        outdated = version != code_version()
+        if outdated:
+            logger.error("%s", OUTDATED)
+        serve(path, sys.stdin.buffer, sys.stdout.buffer, outdated=outdated)
     except EOFError:  # the proxy stopped in the middle of sending: nothing to commit
         pass
     except BrokenPipeError:  # the proxy is gone: nobody waits for the answer

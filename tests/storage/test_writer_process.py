@@ -1,5 +1,5 @@
 """The writer process commits batches of uploads for the proxy (writer_process.py,
-sample_writer.py): its wire, its answers, and how it starts, fails and ends."""
+writer_link.py): its wire, its answers, and how it starts, fails and ends."""
 
 import asyncio
 import io
@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from storage import writer_process
+from storage import writer_link, writer_process
 from storage.database import Database, StorageError
 from storage.records import Sample
 from storage.sample_batch import Forward, Upload, to_wire
-from storage.sample_writer import SampleWriter
 from storage.samples import SampleStore
+from storage.writer_link import WriterProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +33,8 @@ def upload(n: int, token: str = "tok", value: float | None = None) -> Upload:
 
 
 def request(uploads: list[Upload], next_id: int | None = None) -> bytes:
-    return writer_process.frame(marshal.dumps((next_id, {}, [to_wire(u) for u in uploads])))
+    batch = [to_wire(u) for u in uploads]
+    return writer_process.frame(marshal.dumps(("store", (next_id, {}, batch))))
 
 
 def answers(data: bytes) -> list[tuple[bool, object]]:
@@ -81,6 +82,27 @@ async def test_each_request_is_answered_and_a_failed_one_stores_nothing(db):
         ]
 
 
+async def test_a_writer_process_from_other_code_refuses_every_request(db):
+    out = io.BytesIO()
+    requests = io.BytesIO(request([upload(1)]) + request([upload(2)]))
+    writer_process.serve(str(db.path), requests, out, outdated=True)
+    assert answers(out.getvalue()) == [(False, writer_process.OUTDATED)] * 2
+    with sqlite3.connect(db.path) as conn:
+        assert conn.execute("SELECT count(*) FROM sample").fetchone() == (0,)
+
+
+async def test_the_proxy_says_which_code_it_runs(db, monkeypatch):
+    """A checkout updated under a running proxy: its next writer process refuses."""
+    monkeypatch.setattr(writer_link, "VERSION", "0" * 16)
+    with pytest.raises(StorageError, match="restart the proxy"):
+        await SampleStore(db).add(upload(1).sample)
+
+
+def test_the_code_version_follows_the_code():
+    assert writer_process.code_version() == writer_link.VERSION
+    assert len(writer_process.code_version()) == 16
+
+
 def test_a_stream_cut_inside_a_frame_is_an_error_not_a_request():
     with pytest.raises(EOFError):
         writer_process.read_frame(io.BytesIO(request([upload(1)])[:-3]))
@@ -91,7 +113,7 @@ async def test_a_batch_is_on_disk_when_its_ids_come_back(db):
     store = SampleStore(db)
     ids = await asyncio.gather(*(store.add(upload(n).sample) for n in range(1, 6)))
     assert ids == [1, 2, 3, 4, 5]
-    assert db.sample_writer.pid not in (None, os.getpid())
+    assert db.writer_process.pid not in (None, os.getpid())
     with sqlite3.connect(db.path) as conn:  # another connection: committed, not only cached
         assert conn.execute("SELECT count(*) FROM sample").fetchone() == (5,)
 
@@ -99,17 +121,17 @@ async def test_a_batch_is_on_disk_when_its_ids_come_back(db):
 async def test_a_writer_process_that_died_idle_is_replaced_unnoticed(db):
     store = SampleStore(db)
     await store.add(upload(1).sample)
-    first = db.sample_writer.pid
+    first = db.writer_process.pid
     os.kill(first, signal.SIGKILL)
     assert gone(first)
     assert await store.add(upload(2).sample) == 2
-    assert db.sample_writer.pid != first
+    assert db.writer_process.pid != first
 
 
 async def test_a_batch_whose_process_dies_fails_and_the_next_is_stored(db):
     store = SampleStore(db)
     await store.add(upload(1).sample)
-    pid = db.sample_writer.pid
+    pid = db.writer_process.pid
     os.kill(pid, signal.SIGSTOP)  # it will read the batch but never answer
     try:
         pending = asyncio.create_task(store.add(upload(2).sample))
@@ -126,12 +148,12 @@ async def test_a_batch_whose_process_dies_fails_and_the_next_is_stored(db):
 async def test_ctrl_c_on_the_terminal_does_not_cut_a_commit_short(db):
     store = SampleStore(db)
     await store.add(upload(1).sample)
-    os.kill(db.sample_writer.pid, signal.SIGINT)
-    os.kill(db.sample_writer.pid, signal.SIGTERM)
+    os.kill(db.writer_process.pid, signal.SIGINT)
+    os.kill(db.writer_process.pid, signal.SIGTERM)
     await asyncio.sleep(0.3)
-    pid = db.sample_writer.pid
+    pid = db.writer_process.pid
     assert await store.add(upload(2).sample) == 2
-    assert db.sample_writer.pid == pid  # the same process: it ignored both
+    assert db.writer_process.pid == pid  # the same process: it ignored both
 
 
 async def test_closing_the_database_ends_the_writer_process(tmp_path):
@@ -139,12 +161,12 @@ async def test_closing_the_database_ends_the_writer_process(tmp_path):
     await db.open()
     store = SampleStore(db)
     await store.add(upload(1).sample)
-    pid = db.sample_writer.pid
+    pid = db.writer_process.pid
     await db.close()
     assert gone(pid, within=1.0)
     with pytest.raises(StorageError, match="closed"):  # and starts no new one
         await store.add(upload(2).sample)
-    assert db.sample_writer.pid is None
+    assert db.writer_process.pid is None
 
 
 async def test_stop_lets_the_writer_process_finish_and_exit(tmp_path):
@@ -152,7 +174,7 @@ async def test_stop_lets_the_writer_process_finish_and_exit(tmp_path):
     db = Database(tmp_path / "t.sqlite3")
     await db.open()
     await SampleStore(db).add(upload(1).sample)
-    pid = db.sample_writer.pid
+    pid = db.writer_process.pid
     db.stop(wait=5.0)
     assert gone(pid, within=1.0)
 
@@ -170,7 +192,7 @@ async def main():
     db = Database(__import__("pathlib").Path({str(tmp_path / "t.sqlite3")!r}))
     await db.open()
     await SampleStore(db).add(Sample("tok", "2025-02-09T19:33:01+01:00", {{1: 1.0}}))
-    print(db.sample_writer.pid, flush=True)
+    print(db.writer_process.pid, flush=True)
     os._exit(0)  # no cleanup at all, as after kill -9
 
 asyncio.run(main())
@@ -181,10 +203,10 @@ asyncio.run(main())
 
 
 async def test_a_writer_that_cannot_open_the_database_says_why(tmp_path):
-    writer = SampleWriter(tmp_path / "missing-dir" / "t.sqlite3")
+    writer = WriterProcess(tmp_path / "missing-dir" / "t.sqlite3")
     try:
         with pytest.raises(StorageError, match="unable to open database file"):
-            await writer.commit([upload(1)], {}, None)
+            await writer.store([upload(1)], {}, None)
     finally:
         await writer.close()
 

@@ -1,7 +1,7 @@
-"""The proxy's end of the writer process (writer_process.py): one batch at a time.
+"""The proxy's end of the writer process (writer_process.py): one request at a time.
 
-The process starts with the first batch and again after it ended for any
-reason; a batch it did not answer fails with StorageError (nothing of it is
+The process starts with the first request and again after it ended for any
+reason; a request it did not answer fails with StorageError (nothing of it is
 acknowledged, so nothing acknowledged is lost). Its stdin and stdout are pipes
 the event loop reads and writes without blocking; its stderr is the proxy's.
 """
@@ -14,23 +14,24 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from storage import sample_batch
 from storage.errors import StorageError
-from storage.sample_batch import Upload
-from storage.writer_process import frame
+from storage.sample_batch import Upload, to_wire
+from storage.writer_process import code_version, frame
 
 logger = logging.getLogger(__name__)
 
 CLOSE_WAIT_S = 30.0  # a commit stuck on a stalled disk longer than this is left behind
 ROOT = Path(__file__).resolve().parent.parent  # where `storage` is importable from
+VERSION = code_version()  # of the code this process loaded, not what is on disk later
 
 
-class SampleWriter:
+class WriterProcess:
     def __init__(self, path: Path, turn: asyncio.Lock | None = None) -> None:
-        """`turn`: held while a batch commits, shared with the database's own writer."""
+        """`turn`: held while a request commits, shared with the database's own writer."""
         self.path = path.resolve()
-        self.commits = 0  # batches committed, for statistics and tests
+        self.commits = 0  # requests committed, for statistics and tests
         self._process: subprocess.Popen[bytes] | None = None
         self._requests: asyncio.WriteTransport | None = None
         self._answers: asyncio.StreamReader | None = None
@@ -42,18 +43,24 @@ class SampleWriter:
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
 
-    async def commit(
+    async def store(
         self, batch: Sequence[Upload], known_tokens: Mapping[str, int], next_id: int | None
     ) -> tuple[list[int], dict[str, int]]:
-        """Commit `batch`; its sample ids and token ids, once it is on disk."""
+        """Commit a batch of uploads; their sample ids and token ids, once on disk."""
         tokens = {u.sample.token for u in batch}  # not every token a community instance knows
         known = {t: known_tokens[t] for t in tokens if t in known_tokens}
-        request = marshal.dumps((next_id, known, [sample_batch.to_wire(u) for u in batch]))
+        ids, token_ids = await self.run("store", next_id, known, [to_wire(u) for u in batch])
+        return ids, token_ids
+
+    async def run(self, operation: str, *args: object) -> Any:
+        """Commit `operation(conn, *args)` (writer_process.OPERATIONS); its result,
+        once on disk. Raises StorageError with nothing of it stored."""
+        request = marshal.dumps((operation, args))
         async with self._turn:
             if self._closed:
                 raise StorageError("the database was closed")
             if self._process is not None and self._process.poll() is not None:
-                self._end()  # it died between batches: this batch need not fail with it
+                self._end()  # it died between requests: this one need not fail with it
             if self._process is None:
                 await self._start()
             requests, answers = self._requests, self._answers  # stop() may drop them meanwhile
@@ -68,20 +75,19 @@ class SampleWriter:
                 raise StorageError(f"the writer process ended ({await _exit(process)})") from e
             except BaseException:
                 # Cancelled mid-exchange: its answer would be read as the next
-                # batch's. This process finishes the batch and exits; a new one follows.
+                # request's. This process commits it and exits; a new one follows.
                 self._end()
                 raise
         ok, result = marshal.loads(answer)
         if not ok:
             raise StorageError(result)
         self.commits += 1
-        ids, token_ids = result
-        return ids, token_ids
+        return result
 
     async def _start(self) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        command = [sys.executable, "-m", "storage.writer_process", str(self.path)]
+        command = [sys.executable, "-m", "storage.writer_process", str(self.path), VERSION]
         try:  # not asyncio's subprocess: closing it kills the process, mid-commit or not
             process = subprocess.Popen(  # noqa: ASYNC220 - once per process: a vfork, no wait
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
