@@ -14,10 +14,10 @@ retried alone, so one bad change never takes its neighbours down with it.
 Reads that need no transaction go to a second connection, which in WAL mode
 sees the last committed state without waiting for the writer.
 
-Uploads are the exception to both: their batches go to the writer process
-(`sample_writer`, writer_process.py), a third connection in a process of its
-own, so the proxy's event loop never waits while they commit. sqlite's write
-lock keeps its transactions and this writer's apart.
+Uploads and the mirror's marks are the exception: they go to the writer
+process (`writer_process`, writer_process.py), a third connection in a
+process of its own, so the proxy's event loop never waits while they commit.
+This writer and that process take turns by a lock.
 """
 
 import asyncio

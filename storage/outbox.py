@@ -4,8 +4,8 @@ An upload enters the outbox in the same transaction that stores it locally
 (sample_batch.py, in the writer process), so the phone's `OK` means both; it
 leaves only once upstream has accepted it (or refused it for good, when it
 stays for inspection, marked `rejected`): outbox_marks.py, in the writer
-process too, so that a delivery never waits for the uploads' commits or they
-for it.
+process too, so that deliveries and uploads write through one connection
+instead of taking turns at the file.
 """
 
 import json
