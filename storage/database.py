@@ -3,11 +3,10 @@
 Every change is an *operation* handed the writer connection: a plain function
 of the sqlite3 connection, run in the writer's thread (`write_sync`), or an
 async function of the aiosqlite connection (`write`). Operations that queue up
-while a transaction is committing run together in the next one, so a burst of
-uploads costs one fsync instead of one each, and a caller resumes only once
-its change is on disk (synchronous=FULL). A batch of plain functions is one
-trip to the writer's thread, BEGIN to COMMIT: every trip costs both threads a
-wake-up and a turn at the GIL, which under load was most of an upload's cost.
+while a transaction is committing run together in the next one, one fsync for
+all, and a caller resumes only once its change is on disk (synchronous=FULL).
+A batch of plain functions is one trip to the writer's thread, BEGIN to
+COMMIT: every trip costs both threads a wake-up and a turn at the GIL.
 If an operation fails, the batch is rolled back and each of its operations is
 retried alone, so one bad change never takes its neighbours down with it.
 
@@ -60,11 +59,10 @@ class Database:
         self._task: asyncio.Task[None] | None = None
         self.commits = 0  # transactions committed, for statistics and tests
         self._was_read_only = False
-        # Whose turn it is to write: this connection's or the writer process's. sqlite
-        # would keep them apart too, but its busy handler sleeps 1-100 ms between
-        # tries where this lock hands over at once.
+        # Whose turn it is to write, this connection's or the writer process's: sqlite's
+        # busy handler would sleep 1-100 ms between tries, a lock hands over at once.
         self._turn = asyncio.Lock()
-        self.writer_process = WriterProcess(path, self._turn)  # started by the first uploads
+        self.writer_process = WriterProcess(path, self._turn)  # started on first use
 
     async def open(self) -> None:
         if self.read_only:
@@ -231,9 +229,9 @@ class Database:
         Both connections finish what they were given, then close and end their
         threads (aiosqlite's threads are not daemons: left open, they keep the
         process from exiting). A change not yet committed is rolled back, and its
-        caller was never told it was stored. The writer process commits the batch
-        it has, then exits. Returns futures that resolve once the connections
-        are closed, for callers that can wait after all.
+        caller was never told it was stored. The writer process commits what it
+        has, then exits. Returns futures that resolve once the connections are
+        closed, for callers that can wait after all.
 
         `wait` > 0 blocks up to that long for the connection threads to end: at
         process exit the event loop closes right after `done`, and a thread that
