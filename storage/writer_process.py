@@ -23,8 +23,8 @@ GIL. A writer thread that commits while the loop is busy waits for the GIL at
 every statement (up to the 5 ms switch interval each time), so batches had to
 wait until the loop had nothing left to do, and every upload paid for that
 pause. A process commits on the other core while the proxy goes on; measured
-under wrk at 20 connections, 0.85-0.92 of bare mitmdump's uploads per second
-became 0.98-1.02.
+with wrk at 20 and 50 connections on a 2-core VM, 0.82-0.92 of bare
+mitmdump's uploads per second became 0.97-0.99 (BENCHMARKS.md).
 
 It stops when stdin closes (the proxy closed it, or died): a request it had
 read is committed first. It ignores SIGINT and SIGTERM, which a terminal or a
@@ -50,7 +50,9 @@ from storage.errors import describe
 logger = logging.getLogger("storage.writer_process")
 
 _LENGTH = struct.Struct("<I")
-BUSY_TIMEOUT_MS = 5000  # the proxy's own connection may hold the write lock (hand-outs, purge)
+# The proxy's own writer takes turns with this process (database.py); another
+# program holding the write lock, a backup say, is waited for this long.
+BUSY_TIMEOUT_MS = 5000
 
 
 def frame(data: bytes) -> bytes:
