@@ -12,6 +12,7 @@ import marshal
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ class WriterProcess:
         self._transports: list[asyncio.BaseTransport] = []
         self._turn = turn or asyncio.Lock()
         self._closed = False
+        self._ending: list[subprocess.Popen[bytes]] = []  # told to end, exit not yet collected
 
     @property
     def pid(self) -> int | None:
@@ -59,6 +61,7 @@ class WriterProcess:
         async with self._turn:
             if self._closed:
                 raise StorageError("the database was closed")
+            self._ended()
             if self._process is not None and self._process.poll() is not None:
                 self._end()  # it died between requests: this one need not fail with it
             if self._process is None:
@@ -107,6 +110,9 @@ class WriterProcess:
             raise
         self._process, self._requests, self._answers = process, requests, answers
         self._transports = [requests, reading]
+        if self._closed:  # stop() came while the pipes were being connected
+            self._end()
+            raise StorageError("the database was closed")
 
     def _end(self) -> None:
         """Close the pipes: the process commits what it read, then exits."""
@@ -125,28 +131,34 @@ class WriterProcess:
         for pipe in (process.stdin, process.stdout):
             if pipe is not None:
                 pipe.close()
+        self._ending.append(process)
+
+    def _ended(self) -> None:
+        """Collect the exit of processes that were told to end (no zombies)."""
+        self._ending = [p for p in self._ending if p.poll() is None]
 
     def stop(self, *, wait: float = 0.0) -> None:
-        """Let the process finish its batch and exit; block up to `wait` seconds for that."""
+        """Let the process finish its request and exit; block up to `wait` seconds for that."""
         self._closed = True
-        process = self._process
         self._end()
-        if process is not None and wait > 0:
+        deadline = time.monotonic() + wait
+        for process in self._ending:
             try:
-                process.wait(wait)
+                process.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 logger.warning("the writer process did not exit within %g s", wait)
+        self._ended()
 
     async def close(self) -> None:
         """Like stop, waiting for the process to exit without blocking the loop."""
         self._closed = True
-        process = self._process
         self._end()
-        if process is not None:
+        for process in self._ending:
             try:
                 await asyncio.to_thread(process.wait, CLOSE_WAIT_S)
             except subprocess.TimeoutExpired:
                 logger.warning("the writer process did not exit within %g s", CLOSE_WAIT_S)
+        self._ended()
 
 
 async def _exit(process: subprocess.Popen[bytes] | None) -> str:

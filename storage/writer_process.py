@@ -132,25 +132,28 @@ def commit(conn: sqlite3.Connection, request: bytes) -> object:
 def serve(path: str, requests: BinaryIO, answers: BinaryIO, *, outdated: bool = False) -> None:
     """Answer `requests` until they end; `outdated`: refuse them all (see code_version)."""
     conn: sqlite3.Connection | None = None
-    while (request := read_frame(requests)) is not None:
-        if outdated:
+    try:
+        while (request := read_frame(requests)) is not None:
             answer: tuple[bool, object] = (False, OUTDATED)
-        else:
-            try:
-                if conn is None:
-                    conn = connect(path)
-                answer = (True, commit(conn, request))
-            except Exception as e:
-                if not isinstance(e, sqlite3.Error):
-                    logger.exception("the writer process could not commit a request")
-                answer = (False, describe(e))
-                # A connection that failed may stay broken (sqlite keeps a file it once
-                # found read-only read-only): the next request gets a new one.
-                if conn is not None:
-                    conn.close()
-                    conn = None
-        answers.write(frame(marshal.dumps(answer)))
-        answers.flush()
+            if not outdated:
+                try:
+                    if conn is None:
+                        conn = connect(path)
+                    answer = (True, commit(conn, request))
+                except Exception as e:
+                    if not isinstance(e, sqlite3.Error):
+                        logger.exception("the writer process could not commit a request")
+                    answer = (False, describe(e))
+                    # A connection that failed may stay broken (sqlite keeps a file it
+                    # once found read-only read-only): the next request gets a new one.
+                    if conn is not None:
+                        conn.close()
+                        conn = None
+            answers.write(frame(marshal.dumps(answer)))
+            answers.flush()
+    finally:
+        if conn is not None:
+            conn.close()
 
 
 OUTDATED = (

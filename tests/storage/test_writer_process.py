@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,11 @@ async def db(tmp_path):
     await database.close()
 
 
+def rows(db: Database, sql: str) -> list[tuple]:
+    with closing(sqlite3.connect(db.path)) as conn:
+        return conn.execute(sql).fetchall()
+
+
 def gone(pid: int, within: float = 10.0) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -74,12 +80,7 @@ async def test_each_request_is_answered_and_a_failed_one_stores_nothing(db):
     assert first == (True, ([1, 2], {"tok": 1}))
     assert failed[0] is False and "NOT NULL constraint failed" in failed[1]
     assert last == (True, ([3], {"tok": 1}))  # the failed batch took no id
-    with sqlite3.connect(db.path) as conn:
-        assert conn.execute("SELECT id, received_ms FROM sample").fetchall() == [
-            (1, 1001),
-            (2, 1002),
-            (3, 1004),
-        ]
+    assert rows(db, "SELECT id, received_ms FROM sample") == [(1, 1001), (2, 1002), (3, 1004)]
 
 
 async def test_a_writer_process_from_other_code_refuses_every_request(db):
@@ -87,8 +88,7 @@ async def test_a_writer_process_from_other_code_refuses_every_request(db):
     requests = io.BytesIO(request([upload(1)]) + request([upload(2)]))
     writer_process.serve(str(db.path), requests, out, outdated=True)
     assert answers(out.getvalue()) == [(False, writer_process.OUTDATED)] * 2
-    with sqlite3.connect(db.path) as conn:
-        assert conn.execute("SELECT count(*) FROM sample").fetchone() == (0,)
+    assert rows(db, "SELECT count(*) FROM sample") == [(0,)]
 
 
 async def test_the_proxy_says_which_code_it_runs(db, monkeypatch):
@@ -114,8 +114,8 @@ async def test_a_batch_is_on_disk_when_its_ids_come_back(db):
     ids = await asyncio.gather(*(store.add(upload(n).sample) for n in range(1, 6)))
     assert ids == [1, 2, 3, 4, 5]
     assert db.writer_process.pid not in (None, os.getpid())
-    with sqlite3.connect(db.path) as conn:  # another connection: committed, not only cached
-        assert conn.execute("SELECT count(*) FROM sample").fetchone() == (5,)
+    # Another connection: committed, not only cached.
+    assert rows(db, "SELECT count(*) FROM sample") == [(5,)]
 
 
 async def test_a_writer_process_that_died_idle_is_replaced_unnoticed(db):
@@ -223,3 +223,18 @@ async def test_an_upload_that_cannot_be_sent_fails_alone(db):
     assert fine == 1
     assert isinstance(odd, StorageError) and "unmarshallable object" in str(odd)
     assert await store.add(upload(3).sample) == 2
+
+
+async def test_a_stop_while_the_process_starts_leaves_none_running(db, monkeypatch):
+    connect = asyncio.get_running_loop().connect_read_pipe
+    started = []
+
+    async def slow_connect(*args):
+        started.append(db.writer_process)
+        db.writer_process.stop()  # as in `done`, between the start and the first request
+        return await connect(*args)
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "connect_read_pipe", slow_connect)
+    with pytest.raises(StorageError, match="closed"):
+        await SampleStore(db).add(upload(1).sample)
+    assert started and db.writer_process.pid is None
