@@ -102,16 +102,16 @@ OPERATIONS: dict[str, Callable[..., object]] = {
     "rejected": outbox_marks.rejected,
     "failed": outbox_marks.failed,
 }
+_HERE = Path(__file__).resolve().parent
 _SOURCES = ("writer_process.py", "writer_link.py", "sample_batch.py", "outbox_marks.py")
 _SOURCES += ("records.py", "codec.py")
 
 
-def code_version() -> str:
-    """A digest of the code on both ends of the pipe."""
-    here = Path(__file__).resolve().parent
+def code_version(sources: Path = _HERE) -> str:
+    """A digest of the code on both ends of the pipe, as it is in `sources` now."""
     digest = hashlib.sha256()
     for name in _SOURCES:
-        digest.update((here / name).read_bytes())
+        digest.update((sources / name).read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -6,6 +6,7 @@ import io
 import marshal
 import math
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -98,9 +99,16 @@ async def test_the_proxy_says_which_code_it_runs(db, monkeypatch):
         await SampleStore(db).add(upload(1).sample)
 
 
-def test_the_code_version_follows_the_code():
-    assert writer_process.code_version() == writer_link.VERSION
-    assert len(writer_process.code_version()) == 16
+def test_the_code_version_follows_the_code(tmp_path):
+    assert writer_process.code_version() == writer_link.VERSION  # as loaded, as on disk
+    for name in writer_process._SOURCES:
+        shutil.copy(ROOT / "storage" / name, tmp_path / name)
+    assert writer_process.code_version(tmp_path) == writer_link.VERSION
+    for name in writer_process._SOURCES:  # any one of them changed: another version
+        original = (tmp_path / name).read_bytes()
+        (tmp_path / name).write_bytes(original + b"\n")
+        assert writer_process.code_version(tmp_path) != writer_link.VERSION, name
+        (tmp_path / name).write_bytes(original)
 
 
 def test_a_stream_cut_inside_a_frame_is_an_error_not_a_request():
