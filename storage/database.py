@@ -31,6 +31,7 @@ import aiosqlite
 
 from storage.errors import StorageError, describe, fail, is_read_only
 from storage.schema import SCHEMA_VERSION, SchemaError, migrate
+from storage.transaction import transaction
 from storage.writer_link import WriterProcess
 
 __all__ = ["DB_NAME", "Database", "StorageError", "describe"]
@@ -201,7 +202,7 @@ class Database:
         assert writer is not None
         if all(sync for _, _, sync in batch):
             results = await in_writer_thread(
-                writer, partial(_transaction, [op for op, _, _ in batch])
+                writer, partial(transaction, [op for op, _, _ in batch])
             )
         else:
             await writer.execute("BEGIN IMMEDIATE")
@@ -282,19 +283,3 @@ async def in_writer_thread[T](writer: aiosqlite.Connection, op: SyncOperation[T]
     methods is built on (its version is pinned in pyproject.toml, and
     tests/storage/test_database.py fails if that changes)."""
     return await writer._execute(op, writer._conn)
-
-
-def _transaction(ops: list[SyncOperation[Any]], conn: sqlite3.Connection) -> list[Any]:
-    """One transaction of plain operations, in the writer's thread."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        results = [op(conn) for op in ops]
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            try:
-                conn.execute("ROLLBACK")
-            except sqlite3.Error as e:  # the error that got us here is the one to report
-                logger.debug("rollback failed: %s", e)
-        raise
-    return results

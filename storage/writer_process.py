@@ -46,6 +46,7 @@ from typing import BinaryIO
 
 from storage import outbox_marks, sample_batch
 from storage.errors import describe
+from storage.transaction import transaction
 
 logger = logging.getLogger("storage.writer_process")
 
@@ -104,7 +105,7 @@ OPERATIONS: dict[str, Callable[..., object]] = {
 }
 _HERE = Path(__file__).resolve().parent
 _SOURCES = ("writer_process.py", "writer_link.py", "sample_batch.py", "outbox_marks.py")
-_SOURCES += ("records.py", "codec.py")
+_SOURCES += ("transaction.py", "records.py", "codec.py")
 
 
 def code_version(sources: Path = _HERE) -> str:
@@ -117,15 +118,9 @@ def code_version(sources: Path = _HERE) -> str:
 
 def commit(conn: sqlite3.Connection, request: bytes) -> object:
     """One request in one transaction; raises with nothing of it stored."""
-    operation, args = marshal.loads(request)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        result = OPERATIONS[operation](conn, *args)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+    name, args = marshal.loads(request)
+    operation = OPERATIONS[name]
+    (result,) = transaction([lambda conn: operation(conn, *args)], conn)
     return result
 
 
