@@ -19,7 +19,7 @@ from typing import Any
 
 from storage.errors import StorageError
 from storage.sample_batch import Upload, to_wire
-from storage.writer_process import code_version, frame
+from storage.writer_process import FRAME_HEAD, code_version, frame, frame_length
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +70,8 @@ class WriterProcess:
             assert requests is not None and answers is not None
             try:
                 requests.write(frame(request))
-                head = await answers.readexactly(4)
-                answer = await answers.readexactly(int.from_bytes(head, "little"))
+                head = await answers.readexactly(FRAME_HEAD)
+                answer = await answers.readexactly(frame_length(head))
             except (asyncio.IncompleteReadError, ConnectionError) as e:
                 process = self._process
                 self._end()

@@ -56,16 +56,24 @@ _LENGTH = struct.Struct("<I")
 BUSY_TIMEOUT_MS = 5000
 
 
+FRAME_HEAD = _LENGTH.size  # bytes before a frame's data
+
+
 def frame(data: bytes) -> bytes:
     return _LENGTH.pack(len(data)) + data
 
 
+def frame_length(head: bytes) -> int:
+    """The length of the data that follows a frame's FRAME_HEAD bytes."""
+    return _LENGTH.unpack(head)[0]
+
+
 def read_frame(stream: BinaryIO) -> bytes | None:
     """The next frame's data, or None at the end of the stream."""
-    head = _read_exactly(stream, _LENGTH.size)
+    head = _read_exactly(stream, FRAME_HEAD)
     if head is None:
         return None
-    data = _read_exactly(stream, _LENGTH.unpack(head)[0])
+    data = _read_exactly(stream, frame_length(head))
     if data is None:
         raise EOFError("the stream ended inside a frame")
     return data
