@@ -84,16 +84,11 @@ class Store:
 
     async def samples(self) -> SampleStore:
         """The open sample store; raises StorageError if the database cannot be opened."""
-        if (samples := self.samples_if_open()) is not None:
-            return samples  # every upload asks: no shield once it is open
-        return await asyncio.shield(self._start())
-
-    def samples_if_open(self) -> SampleStore | None:
-        """The sample store if it is open already, for hooks that cannot wait."""
         opening = self._opening
-        if opening is None or not opening.done() or opening.cancelled():
-            return None
-        return None if opening.exception() is not None else opening.result()
+        if opening is not None and opening.done() and not opening.cancelled():
+            if opening.exception() is None:
+                return opening.result()  # every upload asks: no shield once it is open
+        return await asyncio.shield(self._start())
 
     async def opened(self) -> Database:
         """The open database, for stores of other concerns; raises StorageError."""
