@@ -16,12 +16,14 @@ keeps the medians. The ratio is the median of each round's own ratio (the two
 runs back to back): a shared VM's speed drifts by a fifth within a minute, and
 a ratio of medians taken minutes apart would measure the drift. Beside the
 rates: latency percentiles from wrk, and CPU seconds per upload from
-/proc/<pid>/stat (the whole process, every thread); under the table, how long
-the disk took to sync a commit before and after the runs (disk_sync.py), since
-every batch of uploads waits for one.
+/proc/<pid>/stat (the whole process, every thread, and apart from it its child
+processes: teslahome's writer process); under the table, how long the disk
+took to sync a commit before and after the runs (disk_sync.py), since every
+upload's answer waits for one.
 Warnings say when the run cannot be trusted: wrk near a core of its own, both
 proxies far below one, or other processes using the cores during the runs
-(the machine's busy time from /proc/stat, less the proxy's and wrk's own).
+(the machine's busy time from /proc/stat, less the proxies', their writer
+process's and wrk's own).
 """
 
 import argparse
