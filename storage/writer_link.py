@@ -36,7 +36,7 @@ class WriterProcess:
         self._process: subprocess.Popen[bytes] | None = None
         self._requests: asyncio.WriteTransport | None = None
         self._answers: asyncio.StreamReader | None = None
-        self._transports: list[asyncio.BaseTransport] = []
+        self._reading: asyncio.ReadTransport | None = None  # of `_answers`
         self._turn = turn or asyncio.Lock()
         self._closed = False
         self._ending: list[subprocess.Popen[bytes]] = []  # told to end, exit not yet collected
@@ -109,7 +109,7 @@ class WriterProcess:
             process.kill()
             raise
         self._process, self._requests, self._answers = process, requests, answers
-        self._transports = [requests, reading]
+        self._reading = reading
         if self._closed:  # stop() came while the pipes were being connected
             self._end()
             raise StorageError("the database was closed")
@@ -117,11 +117,12 @@ class WriterProcess:
     def _end(self) -> None:
         """Close the pipes: the process commits what it read, then exits."""
         process, self._process = self._process, None
-        transports, self._transports = self._transports, []
-        self._requests = self._answers = None
+        transports = (self._requests, self._reading)
+        self._requests, self._answers, self._reading = None, None, None
         for transport in transports:
             try:
-                transport.close()
+                if transport is not None:
+                    transport.close()
             except RuntimeError:  # the loop is closed already, and its transports with it
                 pass
         if process is None:
