@@ -126,10 +126,15 @@ async def test_a_batch_is_on_disk_when_its_ids_come_back(db):
     assert rows(db, "SELECT count(*) FROM sample") == [(5,)]
 
 
-async def test_a_writer_process_that_died_idle_is_replaced_unnoticed(db):
+async def running(db: Database) -> tuple[SampleStore, int]:
+    """A store whose writer process has committed one upload, and that process's pid."""
     store = SampleStore(db)
     await store.add(upload(1).sample)
-    first = db.writer_process.pid
+    return store, db.writer_process.pid
+
+
+async def test_a_writer_process_that_died_idle_is_replaced_unnoticed(db):
+    store, first = await running(db)
     os.kill(first, signal.SIGKILL)
     assert gone(first)
     assert await store.add(upload(2).sample) == 2
@@ -137,9 +142,7 @@ async def test_a_writer_process_that_died_idle_is_replaced_unnoticed(db):
 
 
 async def test_a_batch_whose_process_dies_fails_and_the_next_is_stored(db):
-    store = SampleStore(db)
-    await store.add(upload(1).sample)
-    pid = db.writer_process.pid
+    store, pid = await running(db)
     os.kill(pid, signal.SIGSTOP)  # it will read the batch but never answer
     try:
         pending = asyncio.create_task(store.add(upload(2).sample))
@@ -154,22 +157,16 @@ async def test_a_batch_whose_process_dies_fails_and_the_next_is_stored(db):
 
 
 async def test_ctrl_c_on_the_terminal_does_not_cut_a_commit_short(db):
-    store = SampleStore(db)
-    await store.add(upload(1).sample)
-    os.kill(db.writer_process.pid, signal.SIGINT)
-    os.kill(db.writer_process.pid, signal.SIGTERM)
+    store, pid = await running(db)
+    os.kill(pid, signal.SIGINT)
+    os.kill(pid, signal.SIGTERM)
     await asyncio.sleep(0.3)
-    pid = db.writer_process.pid
     assert await store.add(upload(2).sample) == 2
     assert db.writer_process.pid == pid  # the same process: it ignored both
 
 
-async def test_closing_the_database_ends_the_writer_process(tmp_path):
-    db = Database(tmp_path / "t.sqlite3")
-    await db.open()
-    store = SampleStore(db)
-    await store.add(upload(1).sample)
-    pid = db.writer_process.pid
+async def test_closing_the_database_ends_the_writer_process(db):
+    store, pid = await running(db)
     await db.close()
     assert gone(pid, within=1.0)
     with pytest.raises(StorageError, match="closed"):  # and starts no new one
@@ -177,12 +174,9 @@ async def test_closing_the_database_ends_the_writer_process(tmp_path):
     assert db.writer_process.pid is None
 
 
-async def test_stop_lets_the_writer_process_finish_and_exit(tmp_path):
+async def test_stop_lets_the_writer_process_finish_and_exit(db):
     """mitmproxy's synchronous `done`: Database.stop(wait=...)."""
-    db = Database(tmp_path / "t.sqlite3")
-    await db.open()
-    await SampleStore(db).add(upload(1).sample)
-    pid = db.writer_process.pid
+    _, pid = await running(db)
     db.stop(wait=5.0)
     assert gone(pid, within=1.0)
 
