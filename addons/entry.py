@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from addons.flowlimit import FlowLimit
 from addons.flowmarks import FlowMarks
+from addons.host_guard import HostGuard
 from addons.hub import Teslahome
 from addons.intercept import TeslaloggerIntercept
 from addons.mirror import Mirror
@@ -31,9 +32,10 @@ from addons.webui import WebUi
 store = Store()
 mirror = Mirror(store)
 teslamate = TeslaMate()  # options only: the wallbox API runs its feed and token source
-wallbox = WallboxApi(store, teslamate)
 smt = ScanMyTesla(store, mirror)
 intercept = TeslaloggerIntercept()
+guard = HostGuard(intercept)
+wallbox = WallboxApi(store, teslamate, proxied=guard.opened_by_proxy)
 marks = FlowMarks()
 limit = FlowLimit()
 
@@ -44,6 +46,7 @@ features = [
     teslamate,  # after the wallbox API: its MQTT link closes once the controller stopped
     Mqtt(store, wallbox),  # publishes stored samples and the wallbox's status
     intercept,
+    guard,
     SmtView(),
     marks,
     limit,
@@ -51,5 +54,13 @@ features = [
     store,
 ]
 addons = [
-    Teslahome(features, smt=smt, intercept=intercept, marks=marks, limit=limit, freeze_gc=True)
+    Teslahome(
+        features,
+        smt=smt,
+        intercept=intercept,
+        marks=marks,
+        limit=limit,
+        guard=guard,
+        freeze_gc=True,
+    )
 ]

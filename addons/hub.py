@@ -18,7 +18,10 @@ tenth of an upload's cost). The hub has only the hooks some feature needs:
   a hook it finds on every flow of every host, and under plain mitmdump
   nothing needs these (measured by deleting them: 0.89 -> 0.91 of bare
   mitmdump's uploads per second, inside the run-to-run noise);
-- next_layer and server_connect: the intercept's, per connection.
+- next_layer and server_connect: the intercept's, per connection;
+- http_connect, server_connect and connected/disconnected, and the request of
+  every other host: the host guard's (host_guard.py), so that no client
+  reaches this host's own services through the proxy.
 
 Once everything is loaded, the objects that live as long as the process are
 frozen out of the garbage collector's view (`gc.freeze`): mitmproxy makes
@@ -38,6 +41,7 @@ from mitmproxy.proxy import layer, server_hooks
 
 from addons.flowlimit import FlowLimit
 from addons.flowmarks import FlowMarks
+from addons.host_guard import HostGuard
 from addons.intercept import TeslaloggerIntercept, is_teslalogger
 from addons.scanmytesla import ScanMyTesla
 
@@ -51,6 +55,7 @@ class Teslahome:
         intercept: TeslaloggerIntercept,
         marks: FlowMarks,
         limit: FlowLimit,
+        guard: HostGuard,
         freeze_gc: bool = False,
     ) -> None:
         """`freeze_gc`: gc.freeze() once running (the real process: entry.py)."""
@@ -59,6 +64,7 @@ class Teslahome:
         self.intercept = intercept
         self.marks = marks
         self.limit = limit
+        self.guard = guard
         self.has_view = False  # mitmweb: its view lists the flows
         self.marking = False  # someone sees the marks: mitmweb, or saved flows
         self.freeze_gc = freeze_gc
@@ -118,7 +124,17 @@ class Teslahome:
         self.intercept.next_layer(nextlayer)
 
     async def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
-        await self.intercept.server_connect(data)
+        await self.intercept.server_connect(data)  # may point teslalogger.de's upstream elsewhere
+        await self.guard.server_connect(data)  # so the guard checks where it really goes
+
+    def server_connected(self, data: server_hooks.ServerConnectionHookData) -> None:
+        self.guard.server_connected(data)
+
+    def server_disconnected(self, data: server_hooks.ServerConnectionHookData) -> None:
+        self.guard.server_disconnected(data)
+
+    def http_connect(self, flow: http.HTTPFlow) -> Awaitable[None]:
+        return self.guard.http_connect(flow)
 
     # Per flow: teslalogger.de only. Plain methods that return the feature's
     # coroutine when there is one: mitmproxy awaits what a hook returns, and other
@@ -130,7 +146,7 @@ class Teslahome:
     def request(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
         if is_teslalogger(flow.request):
             return self._request(flow)
-        return None
+        return self.guard.request(flow)
 
     async def _request(self, flow: http.HTTPFlow) -> None:
         await self.smt.request(flow)  # the local answers first,

@@ -9,6 +9,7 @@ from mitmproxy.test import taddons, tflow, tutils
 
 from addons.flowlimit import FlowLimit
 from addons.flowmarks import FlowMarks
+from addons.host_guard import HostGuard
 from addons.hub import Teslahome
 from addons.intercept import TeslaloggerIntercept
 from addons.mirror import Mirror
@@ -76,9 +77,12 @@ async def hub(tmp_path):
     store = Store()
     smt, intercept = ScanMyTesla(store, Mirror(store)), CountingIntercept()
     marks, limit = FlowMarks(), FlowLimit()
-    features = [Recorder("first", calls), smt, smt.mirror, intercept, marks, limit, store]
+    guard = HostGuard(intercept)
+    features = [Recorder("first", calls), smt, smt.mirror, intercept, guard, marks, limit, store]
     features.append(Recorder("last", calls))
-    hub = Teslahome(features, smt=smt, intercept=intercept, marks=marks, limit=limit)
+    hub = Teslahome(
+        features, smt=smt, intercept=intercept, marks=marks, limit=limit, guard=HostGuard(intercept)
+    )
     with taddons.context(Save(), hub) as tctx:
         tctx.configure(hub, data_dir=str(tmp_path / "data"))
         hub.running()
@@ -102,7 +106,13 @@ async def test_once_running_the_long_lived_objects_leave_the_collectors_view(tmp
     marks, limit = FlowMarks(), FlowLimit()
     features = [smt, intercept, marks, limit, store]
     hub = Teslahome(
-        features, smt=smt, intercept=intercept, marks=marks, limit=limit, freeze_gc=True
+        features,
+        smt=smt,
+        intercept=intercept,
+        marks=marks,
+        limit=limit,
+        guard=HostGuard(intercept),
+        freeze_gc=True,
     )
     with taddons.context(hub) as tctx:
         tctx.configure(hub, data_dir=str(tmp_path / "data"))
@@ -114,13 +124,16 @@ async def test_once_running_the_long_lived_objects_leave_the_collectors_view(tmp
             hub.done()
 
 
-async def test_other_hosts_reach_no_feature(hub):
+async def test_other_hosts_reach_no_feature_but_the_host_guard(hub):
     _, teslahome, _ = hub
-    other = flow_to("example.org")
+    other = flow_to("203.0.113.7")
     await run(teslahome.request(other))
     await dispatch(teslahome, "response", other)
     assert other.response is None and teslahome.intercept.requests == 0
     assert not other.marked and not other.metadata
+    this_host = flow_to("127.0.0.1")
+    await run(teslahome.request(this_host))
+    assert this_host.response.status_code == 403 and teslahome.intercept.requests == 0
 
 
 async def test_an_upload_is_answered_and_not_forwarded(hub):
@@ -168,6 +181,7 @@ async def test_under_mitmweb_marks_and_the_flow_limit_are_on(tmp_path):
         intercept=intercept,
         marks=marks,
         limit=limit,
+        guard=HostGuard(intercept),
     )
     with taddons.context(view, teslahome) as tctx:
         tctx.configure(teslahome, data_dir=str(tmp_path / "data"))
