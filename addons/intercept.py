@@ -30,6 +30,7 @@ from mitmproxy.net.tls import starts_like_tls_record
 from mitmproxy.proxy import layer, layers, mode_specs, server_hooks
 from mitmproxy.proxy.layers.tls import parse_client_hello
 
+from addons import log_filter
 from addons.options import checked
 
 logger = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ class TeslaloggerIntercept:
         self.passthrough_clients: list[Network] = []
 
     def load(self, loader) -> None:
+        log_filter.install()  # before the WireGuard listener logs the phone's config
         loader.add_option(
             "smt_upstream_url",
             str,
