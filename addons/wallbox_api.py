@@ -40,8 +40,17 @@ VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$", re.IGNORECASE)
 
 
 class WallboxApi:
-    def __init__(self, store: Store, teslamate: TeslaMate | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        teslamate: TeslaMate | None = None,
+        *,
+        proxied: Callable[[tuple[str, int] | None], bool] | None = None,
+    ) -> None:
+        """`proxied(peer)`: whether a loopback peer is this process's own proxy
+        connection, made for a client elsewhere (host_guard.py)."""
         self.store = store
+        self.proxied = proxied
         self.teslamate = teslamate or TeslaMate()
         self.controller: Controller | None = None
         self._runner: web.AppRunner | None = None
@@ -206,7 +215,9 @@ class WallboxApi:
             feed.bind(self.controller)
         for follower in self._followers:
             follower(self.controller)
-        runner = web.AppRunner(make_app(self.controller, secret), access_log=None)
+        runner = web.AppRunner(
+            make_app(self.controller, secret, proxied=self.proxied), access_log=None
+        )
         await runner.setup()  # starts the controller (the app's cleanup_ctx)
         self._runner = runner
         host = o.wallbox_host or None

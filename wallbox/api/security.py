@@ -1,4 +1,4 @@
-"""Who may use the wallbox API: this host freely, every other host with the secret.
+"""Who may use the wallbox API: loopback clients freely, every other client with the secret.
 
 The secret is `wallbox_token`, or one generated into the data directory at the
 first start (mode 0600), never logged. Clients send it as
@@ -6,8 +6,12 @@ first start (mode 0600), never logged. Clients send it as
 URL may use HTTP Basic with any user name and the secret as the password
 (`http://x:<secret>@host:5000/...`).
 
-Behind a reverse proxy on the same host every request looks local: set up the
-proxy's own authentication, or bind the API to another address.
+A loopback client is trusted only when it is not teslahome's own proxy: the
+proxy refuses to connect to this host at all (addons/host_guard.py), and a
+connection it made anyway (host_guard_allow) is known by its socket and asked
+for the secret (server.py). Behind another reverse proxy on this host every
+request looks local: set up that proxy's own authentication, or bind the API
+to another address.
 """
 
 import base64

@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 CONTROLLER = web.AppKey("controller", Controller)
 SECRET = web.AppKey("secret", str)
 REFUSED_CLIENTS = web.AppKey("refused_clients", set)
+PROXIED = web.AppKey("proxied", Callable)
 
 _NO_STORE = {"Cache-Control": "no-store"}
 _MAX_REFUSED_LOGGED = 256
@@ -197,8 +198,9 @@ def _refused(request: web.Request, status: int, message: str) -> web.Response:
 
 @web.middleware
 async def require_secret(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Other hosts must present the secret; this host is trusted."""
-    if request.path in PUBLIC_PATHS or is_local_client(request.remote):
+    """Other hosts must present the secret; this host is trusted, but not a
+    connection this process's own proxy opened for someone else."""
+    if request.path in PUBLIC_PATHS or _is_this_host(request):
         return await handler(request)
     if authorized(request.headers.get("Authorization"), request.app[SECRET]):
         return await handler(request)
@@ -216,17 +218,34 @@ async def require_secret(request: web.Request, handler: Handler) -> web.StreamRe
     return response
 
 
+def _is_this_host(request: web.Request) -> bool:
+    if not is_local_client(request.remote):
+        return False
+    proxied = request.app.get(PROXIED)
+    if proxied is None:
+        return True
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return not proxied(tuple(peer[:2]) if peer else None)
+
+
 # --- the application ------------------------------------------------------------
 
 
 def make_app(
-    controller: Controller, secret: str, *, run_controller: bool = True
+    controller: Controller,
+    secret: str,
+    *,
+    run_controller: bool = True,
+    proxied: Callable[[tuple[str, int] | None], bool] | None = None,
 ) -> web.Application:
-    """The aiohttp application; with `run_controller` it also starts and stops the controller."""
+    """The aiohttp application; with `run_controller` it also starts and stops the
+    controller. `proxied(peer)`: whether a loopback peer is the proxy's own socket."""
     app = web.Application(middlewares=[errors_as_json, require_secret])
     app[CONTROLLER] = controller
     app[SECRET] = secret
     app[REFUSED_CLIENTS] = set()
+    if proxied is not None:
+        app[PROXIED] = proxied
     if run_controller:
         app.cleanup_ctx.append(_controller_running)
     app.router.add_get("/openapi.json", openapi, allow_head=False)

@@ -209,3 +209,24 @@ async def test_a_refused_client_is_logged_once(caplog):
     for _ in range(3):
         await require_secret(request, ok)
     assert caplog.text.count("refused 10.1.2.3") == 1
+
+
+async def test_a_loopback_peer_the_proxy_opened_is_asked_for_the_secret():
+    """The proxy's own socket, connecting for a client elsewhere, is not this host."""
+    clock = FakeClock()
+    controller = Controller(SimulatedBackend(Fleet.with_cars(1, clock)), clock=clock)
+    peers: list[tuple[str, int] | None] = []
+
+    def proxied(peer):
+        peers.append(peer)
+        return True
+
+    app = make_app(controller, SECRET, proxied=proxied)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        await clock.advance(1)
+        refused = await client.get("/tlwb/1/control?0")
+        assert refused.status == 401 and peers and peers[0][0] == "127.0.0.1"
+        with_secret = await client.get(
+            "/tlwb/1/status", headers={"Authorization": f"Bearer {SECRET}"}
+        )
+        assert with_secret.status == 200
