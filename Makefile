@@ -142,11 +142,15 @@ demo: $(STAMP)
 		$(DEMO_SET_$(DEMO_BACKEND)) \
 		--set wallbox_time_factor=10 --set wallbox_pv_location=48.1374,11.5755 $(ARGS)
 
-# WG_ENDPOINT: the address the phone reaches this host at from mobile data (router port-forward).
-WG_ENDPOINT  ?= $(shell hostname -f 2>/dev/null || hostname):51820
-WG_ALLOWED   ?= 0.0.0.0/0
+# WG_ENDPOINT: where the phone reaches this host's WireGuard port, e.g. home.example.org:51820
+# (asked for, not guessed). WG_SPLIT=1: only teslalogger.de goes through the tunnel.
+# The keys are the ones the proxy made in CERTS_DIR: use the CERTS_DIR of `make run`.
+WG_ENDPOINT  ?=
+WG_ALLOWED   ?=
+WG_SPLIT     ?=
 wireguard: $(STAMP)
-	@$(BIN)/python -m certs.export --confdir $(CERTS_DIR) --wireguard $(WG_ENDPOINT) --allowed-ips $(WG_ALLOWED)
+	@$(BIN)/python -m certs.export --confdir $(CERTS_DIR) --wireguard "$(WG_ENDPOINT)" \
+		$(if $(WG_ALLOWED),--allowed-ips $(WG_ALLOWED)) $(if $(WG_SPLIT),--split)
 
 # export/state read the database read-only, also while the proxy runs.
 # FROM/TO: a date or ISO time (TO exclusive); OUT=- is stdout; EXPORT_ARGS e.g. --fill --ids 43,442

@@ -7,19 +7,21 @@
   or remounted system partition).
 
 `make wireguard` prints the WireGuard client configuration for the phone, from
-the same keys mitmproxy's `--mode wireguard` uses (made here if missing).
+the keys mitmproxy's `--mode wireguard` made (certs/wireguard.py).
 """
 
 import argparse
 import hashlib
-import json
 import shutil
+import socket
 import sys
 import textwrap
 from pathlib import Path
 
 from cryptography import x509
 from mitmproxy.certs import CertStore
+
+from certs import wireguard
 
 CA_BASENAME = "mitmproxy"
 KEY_SIZE = 2048
@@ -54,31 +56,18 @@ def export(confdir: Path, out: Path) -> dict[str, Path]:
     }
 
 
-def wireguard_client_conf(confdir: Path, endpoint: str, allowed_ips: str) -> str:
-    import mitmproxy_rs
+def wireguard_client_conf(
+    confdir: Path, endpoint: str, allowed_ips: str = wireguard.FULL_TUNNEL
+) -> str:
+    """Raises WireGuardError with what to do when it cannot be right."""
+    endpoint = wireguard.check_endpoint(endpoint)
+    return wireguard.client_conf(wireguard.read_keys(confdir), endpoint, allowed_ips)
 
-    conf_path = confdir / "wireguard.conf"
-    if not conf_path.exists():
-        keys = {
-            "server_key": mitmproxy_rs.wireguard.genkey(),
-            "client_key": mitmproxy_rs.wireguard.genkey(),
-        }
-        conf_path.write_text(json.dumps(keys, indent=4))
-    keys = json.loads(conf_path.read_text())
-    server_public = mitmproxy_rs.wireguard.pubkey(keys["server_key"])
-    return textwrap.dedent(
-        f"""\
-        [Interface]
-        PrivateKey = {keys["client_key"]}
-        Address = 10.0.0.1/32
-        DNS = 10.0.0.53
 
-        [Peer]
-        PublicKey = {server_public}
-        AllowedIPs = {allowed_ips}
-        Endpoint = {endpoint}
-        """
-    )
+def teslalogger_addresses() -> list[str]:
+    """teslalogger.de's IPv4 and IPv6 addresses, as this host resolves them."""
+    infos = socket.getaddrinfo("teslalogger.de", 443, type=socket.SOCK_STREAM)
+    return sorted({info[4][0] for info in infos})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,12 +82,29 @@ def main(argv: list[str] | None = None) -> int:
         "--wireguard", metavar="HOST:PORT", help="print a WireGuard client config for this endpoint"
     )
     parser.add_argument(
-        "--allowed-ips", default="0.0.0.0/0", help="what the phone routes through the tunnel"
+        "--allowed-ips",
+        default="",
+        help=f"what the phone routes through the tunnel (default {wireguard.FULL_TUNNEL})",
+    )
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="route only teslalogger.de (IPv4 and IPv6) and the tunnel's DNS through it",
     )
     args = parser.parse_args(argv)
 
-    if args.wireguard:
-        print(wireguard_client_conf(args.confdir, args.wireguard, args.allowed_ips), end="")
+    if args.wireguard is not None:
+        try:
+            allowed = args.allowed_ips or wireguard.FULL_TUNNEL
+            if args.split:
+                allowed = wireguard.split_tunnel(teslalogger_addresses())
+            conf = wireguard_client_conf(args.confdir, args.wireguard, allowed)
+        except (wireguard.WireGuardError, OSError) as e:
+            print(f"make wireguard: {e}", file=sys.stderr)
+            return 2
+        print(conf, end="")
+        key_file = (args.confdir / "wireguard.conf").resolve()
+        print(f"(keys from {key_file}: the proxy must use them)", file=sys.stderr)
         return 0
 
     files = export(args.confdir, args.out or args.confdir / "export")

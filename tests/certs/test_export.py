@@ -1,3 +1,4 @@
+import json
 import shutil
 import subprocess
 
@@ -6,6 +7,7 @@ import pytest
 from cryptography import x509
 
 from certs.export import export, main, subject_hash_old, wireguard_client_conf
+from certs.wireguard import WireGuardError
 
 
 def test_export_writes_the_user_and_system_store_files(tmp_path, capsys):
@@ -29,13 +31,57 @@ def test_subject_hash_old_matches_openssl(confdir):
     assert subject_hash_old(x509.load_pem_x509_certificate(pem.read_bytes())) == expected
 
 
-def test_wireguard_conf_uses_mitmproxys_key_file(tmp_path):
-    conf = wireguard_client_conf(tmp_path, "home.example.org:51820", "0.0.0.0/0")
-    keys = (tmp_path / "wireguard.conf").read_text()
+@pytest.fixture(autouse=True)
+def no_running_proxies(monkeypatch):
+    """The proxies other tests run on this machine are not the user's."""
+    monkeypatch.setattr("certs.wireguard.running_proxies", lambda proc=None: [])
+
+
+def make_keys(confdir):
+    keys = {
+        "server_key": mitmproxy_rs.wireguard.genkey(),
+        "client_key": mitmproxy_rs.wireguard.genkey(),
+    }
+    (confdir / "wireguard.conf").write_text(json.dumps(keys))
+    return keys
+
+
+def test_wireguard_conf_uses_the_keys_mitmproxy_made(tmp_path):
+    keys = make_keys(tmp_path)
+    conf = wireguard_client_conf(tmp_path, "home.example.org:51820")
+    assert f"PrivateKey = {keys['client_key']}" in conf
+    assert f"PublicKey = {mitmproxy_rs.wireguard.pubkey(keys['server_key'])}" in conf
     assert "Endpoint = home.example.org:51820" in conf
     assert "DNS = 10.0.0.53" in conf
-    import json
+    assert "AllowedIPs = 0.0.0.0/0,::/0" in conf  # IPv6 cannot go around the tunnel
 
-    server_key = json.loads(keys)["server_key"]
-    assert f"PublicKey = {mitmproxy_rs.wireguard.pubkey(server_key)}" in conf
-    assert wireguard_client_conf(tmp_path, "x:1", "0.0.0.0/0").split("\n")[1] == conf.split("\n")[1]
+
+def test_wireguard_makes_no_keys_of_its_own(tmp_path, capsys):
+    """Keys made here for a confdir the proxy does not use never connect."""
+    with pytest.raises(WireGuardError, match=r"No WireGuard keys in .*--mode wireguard@51820"):
+        wireguard_client_conf(tmp_path, "home.example.org:51820")
+    assert main(["--confdir", str(tmp_path), "--wireguard", "home.example.org:51820"]) == 2
+    assert "No WireGuard keys" in capsys.readouterr().err
+    assert not (tmp_path / "wireguard.conf").exists()
+
+
+@pytest.mark.parametrize(
+    "endpoint, ok",
+    [
+        ("home.example.org:51820", True),
+        ("192.168.1.10:51820", True),
+        ("[2001:db8::10]:51820", True),
+        ("", False),  # WG_ENDPOINT not given: asked for, not guessed
+        ("home.example.org", False),
+        ("home.example.org:0", False),
+        ("home.example.org:70000", False),
+        ("2001:db8::10:51820", False),
+    ],
+)
+def test_the_endpoint_is_asked_for(tmp_path, capsys, endpoint, ok):
+    make_keys(tmp_path)
+    code = main(["--confdir", str(tmp_path), "--wireguard", endpoint])
+    out = capsys.readouterr()
+    assert code == (0 if ok else 2)
+    if not ok:
+        assert "WG_ENDPOINT" in out.err and "mobile data" in out.err and not out.out
