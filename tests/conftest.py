@@ -86,13 +86,14 @@ def client(proxy: Mitmdump) -> ProxyClient:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Under CI=true a service test (real PostgreSQL or Mosquitto) may not skip:
-    a skip there would hide that the service part was never tested."""
+    """Under CI=true a service test (real PostgreSQL or Mosquitto) or a network
+    namespace test may not skip: a skip there would hide that it was never tested."""
     report = yield
-    if IN_CI and report.skipped and item.get_closest_marker("service") is not None:
+    needs = [m for m in ("service", "netns") if item.get_closest_marker(m) is not None]
+    if IN_CI and report.skipped and needs:
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-        report.longrepr = f"service test skipped under CI=true: {reason}"
+        report.longrepr = f"{needs[0]} test skipped under CI=true: {reason}"
     return report
 
 

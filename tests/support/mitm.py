@@ -25,9 +25,13 @@ class Mitmdump:
         tool: str = "mitmdump",
         ready_marker: str = "storage: ",
         entry: Path | None = ENTRY,
+        listen_host: str = "127.0.0.1",
+        wrapper: list[str] | None = None,
     ) -> None:
         """`entry=None`: mitmproxy without teslahome's addons (a baseline for
-        benchmarks: give it a script in `extra_args`)."""
+        benchmarks: give it a script in `extra_args`). `listen_host=""`: every
+        address (for clients in other namespaces). `wrapper`: a command the process
+        is started under, which must exec it (unshare, ip netns exec)."""
         self.workdir = workdir
         self.confdir = confdir
         self.port = free_port()
@@ -42,6 +46,8 @@ class Mitmdump:
         self.starts = 0
         self.log_path = workdir / "proxy.log"
         self.entry = entry
+        self.listen_host = listen_host
+        self.wrapper = list(wrapper or [])
 
     @property
     def ca_file(self) -> str:
@@ -49,10 +55,11 @@ class Mitmdump:
 
     def args(self) -> list[str]:
         args = [
+            *self.wrapper,
             str(BIN / self.tool),
             "--set", f"confdir={self.confdir}",
             "--mode", f"regular@{self.port}",
-            "--set", "listen_host=127.0.0.1",
+            "--set", f"listen_host={self.listen_host}",
         ]  # fmt: skip
         if self.entry is None:
             return args + self._option_args({}) + self.extra_args
