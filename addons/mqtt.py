@@ -18,13 +18,14 @@ from addons.options import check_file, check_range, checked
 from addons.store import Store
 from addons.wallbox_api import WallboxApi
 from storage.database import StorageError
+from wallbox.control.intent import AMPS_CEILING
 from wallbox.mqtt.bridge import MqttBridge
 from wallbox.mqtt.ha_discovery import Discovery
 from wallbox.mqtt.link import MqttLink, parse_broker_url
 from wallbox.mqtt.openwb import parse_chargepoints
 from wallbox.mqtt.openwb_bridge import OpenWbBridge
 from wallbox.mqtt.publisher import Publisher
-from wallbox.mqtt.topics import check_prefix, parse_token_cars
+from wallbox.mqtt.topics import check_prefix, parse_car_names, parse_token_cars
 from wallbox.supervisor import spawn
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,27 @@ class Mqtt:
             "mqtt_ha_prefix", str, "homeassistant", "Home Assistant's discovery prefix."
         )
         loader.add_option(
+            "mqtt_ha_car_names",
+            Sequence[str],
+            [],
+            "Home Assistant device names, car number=name, e.g. 1=Blue. Empty: the car's "
+            "name from the back-end, else its VIN.",
+        )
+        loader.add_option(
+            "mqtt_ha_max_amps",
+            int,
+            0,
+            "The most amps Home Assistant's charge current offers. 0: the car's maximum "
+            "at this charge point, once it has said (kept across restarts).",
+        )
+        loader.add_option(
+            "mqtt_ha_skip_teslamate",
+            bool,
+            False,
+            "TeslaMate's own Home Assistant discovery is on: leave out the entities it "
+            "already shows (battery level, car state, charge limit, current, voltage, phases).",
+        )
+        loader.add_option(
             "mqtt_interval",
             int,
             1,
@@ -101,6 +123,8 @@ class Mqtt:
         checked(updated, "mqtt_prefix", check_prefix)
         checked(updated, "mqtt_ha_prefix", check_prefix)
         checked(updated, "mqtt_smt_cars", parse_token_cars)
+        checked(updated, "mqtt_ha_car_names", parse_car_names)
+        check_range(updated, "mqtt_ha_max_amps", 0, AMPS_CEILING, f"0..{AMPS_CEILING} A")
         checked(updated, "openwb_chargepoints", parse_chargepoints)
         check_range(updated, "mqtt_interval", 0, 3600, "0..3600 seconds")
         started = self.link is not None or self.openwb_link is not None
@@ -129,6 +153,9 @@ class Mqtt:
             discovery=discovery if o.mqtt_ha_discovery else None,
             clean_discovery=discovery,
             wallbox_on=o.wallbox_port != 0,
+            amps_max=o.mqtt_ha_max_amps,
+            car_names=parse_car_names(o.mqtt_ha_car_names),
+            skip_teslamate=o.mqtt_ha_skip_teslamate,
         )
         link = _connect(
             o.mqtt_url,

@@ -11,7 +11,7 @@ Home Assistant configs: wallbox/mqtt/ha_discovery.py.
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from storage.catalogue import Catalogue, catalogue
@@ -20,13 +20,16 @@ from storage.samples import SampleStore
 from wallbox.control.controller import Controller
 from wallbox.control.intent import IntentError, parse_change
 from wallbox.control.outcomes import CarError
-from wallbox.mqtt.ha_discovery import Discovery, stale_configs
+from wallbox.mqtt.ha_discovery import Discovery, announced_amps_max, stale_configs
+from wallbox.mqtt.ha_entities import TESLAMATE
 from wallbox.mqtt.publisher import Publisher
 from wallbox.mqtt.topics import (
     car_of_token,
     command_topic,
+    home_energy,
     parse_command,
     smt_messages,
+    text,
     wallbox_messages,
 )
 from wallbox.supervisor import Crash, Jobs, guarded
@@ -47,6 +50,9 @@ class MqttBridge:
         clean_discovery: Discovery,
         values: Catalogue | None = None,
         wallbox_on: bool = True,
+        amps_max: int = 0,
+        car_names: Mapping[int, str] | None = None,
+        skip_teslamate: bool = False,
     ) -> None:
         self.publisher = publisher
         self.prefix = prefix
@@ -60,14 +66,24 @@ class MqttBridge:
         self.found_configs: set[str] = set()  # retained under our node, as the broker says
         self.wanted_configs: dict[str, str] = {}
         self.seen_ids: dict[int, set[int]] = {}  # car -> value ids it has sent
-        self.car_names: dict[int, str | None] = {}
+        self.cars: dict[int, tuple[str | None, str | None]] = {}  # car -> device name, VIN
+        self.named = dict(car_names or {})  # the user's names, before the back-end's
+        self.configured_amps_max = amps_max  # 0: the car's own maximum at this charge point
+        self.amps_max: dict[int, int] = {}
+        self.skip = TESLAMATE if skip_teslamate else frozenset()
+        self.statuses: dict[int, dict[str, Any]] = {}
+        self.foreign_energy: dict[int, float | None] = {}  # home_energy's state
         self._unmapped_logged: set[str] = set()
         self._jobs = Jobs()  # commands, and following the controller
         self._sweep: asyncio.TimerHandle | None = None
 
     @property
     def subscriptions(self) -> tuple[str, ...]:
-        return (command_topic(self.prefix), self.clean_discovery.subscription)
+        return (
+            command_topic(self.prefix),
+            self.clean_discovery.subscription,
+            self.clean_discovery.birth_topic,
+        )
 
     @property
     def status_topic(self) -> str:
@@ -104,11 +120,14 @@ class MqttBridge:
         new = values.keys() - seen
         if new:
             seen.update(new)
-            if self.discovery is not None:
-                configs = self.discovery.smt_configs(
-                    car, sorted(new), self.catalogue, self.car_names.get(car)
-                )
-                self._want(configs)
+            self._want_smt(car, new)
+
+    def _want_smt(self, car: int, value_ids: Iterable[int]) -> None:
+        if self.discovery is not None:
+            name, vin = self.cars.get(car, (self.named.get(car), None))
+            self._want(
+                self.discovery.smt_configs(car, sorted(value_ids), self.catalogue, name, vin)
+            )
 
     # --- the wallbox ------------------------------------------------------------
 
@@ -125,10 +144,35 @@ class MqttBridge:
 
     def status_changed(self, status: dict[str, Any]) -> None:
         car = int(status["car"])
-        self.car_names[car] = status.get("name")
+        self.statuses[car] = status
         self.publisher.put_all(wallbox_messages(self.prefix, status))
-        if self.discovery is not None:
-            self._want(self.discovery.wallbox_configs(status))
+        here = status.get("at_charge_point")
+        energy, self.foreign_energy[car] = home_energy(
+            status.get("energy"), here, self.foreign_energy.get(car)
+        )
+        if energy is not None:
+            self.publisher.put(f"{self.prefix}/{car}/wallbox/energy_here", text(energy))
+        if self.configured_amps_max:
+            self.amps_max[car] = self.configured_amps_max
+        elif status.get("carmaxamp") and here is not False:  # this charge point's, not another's
+            self.amps_max[car] = int(status["carmaxamp"])
+        device = (self.named.get(car) or status.get("name"), status.get("vin"))
+        if self.cars.get(car) != device:
+            self.cars[car] = device
+            self._want_smt(car, self.seen_ids.get(car, ()))  # the same device name everywhere
+        self._want_wallbox(car)
+
+    def _want_wallbox(self, car: int) -> None:
+        status = self.statuses.get(car)
+        if self.discovery is not None and status is not None:
+            self._want(
+                self.discovery.wallbox_configs(
+                    status,
+                    self.amps_max.get(car),
+                    name=self.cars[car][0],
+                    skip=self.skip,
+                )
+            )
 
     # --- from the broker ----------------------------------------------------------
 
@@ -142,8 +186,13 @@ class MqttBridge:
         if self.clean_discovery.owns(topic):
             if payload:
                 self.found_configs.add(topic)
+                self._remember_amps_max(topic, payload)
             else:
                 self.found_configs.discard(topic)
+            return
+        if topic == self.clean_discovery.birth_topic:
+            if payload == b"online" and not retained:  # HA (re)started: announce again
+                self.publisher.refresh(self.wanted_configs)
             return
         command = parse_command(self.prefix, topic, payload)
         if command is None:
@@ -165,7 +214,8 @@ class MqttBridge:
             if self.controller is None:
                 raise CarError("the wallbox API is off (wallbox_port=0)")
             car = self.controller.car(car_id)
-            outcome = await car.set_intent(**parse_change(name, value, car.max_amps))
+            changes = {"wake": True} if name == "wake" else parse_change(name, value, car.max_amps)
+            outcome = await car.set_intent(**changes)
             result |= {"ok": True, "pending": [p["goal"] for p in outcome.status["pending"]]}
         except (IntentError, CarError) as e:
             result |= {"ok": False, "error": str(e)}
@@ -177,6 +227,15 @@ class MqttBridge:
         self.publisher.put(topic, json.dumps(result), retain=False)
 
     # --- discovery -------------------------------------------------------------------
+
+    def _remember_amps_max(self, topic: str, payload: bytes) -> None:
+        """The range announced before a restart stays until the car tells its own."""
+        car = self.clean_discovery.car_of_amps_config(topic)
+        if car is not None and car not in self.amps_max:
+            announced = announced_amps_max(payload)
+            if announced is not None:
+                self.amps_max[car] = announced
+                self._want_wallbox(car)
 
     def _want(self, configs: dict[str, str]) -> None:
         for topic, config in configs.items():

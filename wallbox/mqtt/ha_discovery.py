@@ -2,13 +2,14 @@
 
     <discovery prefix>/<component>/<node>/car<N>_<key>/config
 
-One device per car (`<node>_car<N>`). ScanMyTesla sensors exist for the values
-of the main groups (battery, energy, drive, power) that the car has sent at
-least once, with the catalogue's unit, device class and state class; the
-wallbox entities (charging switch, amps and target SoC numbers, status and a
-few sensors) exist for the cars the wallbox API knows. Every entity names
+One device per car (`<node>_car<N>`), named after the car (its name, else its
+VIN). ScanMyTesla sensors exist for the values of the main groups (battery,
+energy, drive, power) that the car has sent at least once, with the
+catalogue's unit, device class and state class; the wallbox entities
+(ha_entities.py) exist for the cars the wallbox API knows. Every entity names
 `<prefix>/status` as its availability topic, so HA greys them out when the
-proxy is gone (the last will).
+proxy is gone (the last will). Entity ids are fixed by `default_entity_id`
+(`<component>.<node>_car<N>_<key>`, what the deprecated `object_id` gave).
 
 Configs are retained. What is retained under our node but no longer wanted (a
 car removed, discovery turned off) is cleared with an empty retained message:
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.catalogue import Catalogue, ValueInfo
+from wallbox.mqtt.ha_entities import wallbox_entities
 
 SMT_GROUPS = frozenset({"battery", "energy", "drive", "power"})
 _NODE_UNSAFE = re.compile(r"[^a-zA-Z0-9_-]+")
@@ -53,28 +55,46 @@ class Discovery:
         levels = topic[len(head) :].split("/") if topic.startswith(head) else []
         return len(levels) == 4 and levels[1] == self.node and levels[3] == "config"
 
+    @property
+    def birth_topic(self) -> str:
+        """Where HA says `online` when it (re)starts: the configs are sent again."""
+        return f"{self.discovery_prefix}/status"
+
+    def car_of_amps_config(self, topic: str) -> int | None:
+        """The car whose charge current number `topic` configures."""
+        match = _CONFIG_TOPIC.search(topic)
+        owned = self.owns(topic) and topic.startswith(f"{self.discovery_prefix}/number/")
+        return int(match[1]) if owned and match and match[2] == "wallbox_amps" else None
+
     def topic(self, component: str, car: int, key: str) -> str:
         return f"{self.discovery_prefix}/{component}/{self.node}/car{car}_{key}/config"
 
-    def device(self, car: int, name: str | None) -> dict[str, Any]:
-        return {
+    def device(self, car: int, name: str | None, vin: str | None = None) -> dict[str, Any]:
+        device = {
             "identifiers": [f"{self.node}_car{car}"],
-            "name": name or f"Tesla car {car}",
+            "name": device_name(car, name, vin),
             "manufacturer": "Tesla",
             "model": "via teslahome",
         }
+        if vin:
+            device["serial_number"] = vin
+        return device
 
-    def _entity(self, car: int, key: str, name: str, device: dict[str, Any]) -> dict[str, Any]:
+    def _entity(
+        self, component: str, car: int, key: str, name: str, device: dict[str, Any]
+    ) -> dict[str, Any]:
+        entity = f"{self.node}_car{car}_{key}"
         return {
             "name": name,
-            "unique_id": f"{self.node}_car{car}_{key}",
-            "object_id": f"{self.node}_car{car}_{key}",
+            "unique_id": entity,
+            # what `object_id` (deprecated, gone in HA 2026.4) made: ids stay as they were
+            "default_entity_id": f"{component}.{entity}",
             "device": device,
             "availability_topic": f"{self.prefix}/status",
         }
 
-    def smt_sensor(self, car: int, info: ValueInfo, car_name: str | None) -> tuple[str, dict]:
-        config = self._entity(car, info.key, info.name, self.device(car, car_name))
+    def smt_sensor(self, car: int, info: ValueInfo, device: dict[str, Any]) -> tuple[str, dict]:
+        config = self._entity("sensor", car, info.key, info.name, device)
         config["state_topic"] = f"{self.prefix}/{car}/smt/{info.key}"
         if info.unit:
             config["unit_of_measurement"] = info.unit
@@ -85,104 +105,63 @@ class Discovery:
         return self.topic("sensor", car, info.key), config
 
     def smt_configs(
-        self, car: int, value_ids: Iterable[int], catalogue: Catalogue, car_name: str | None = None
+        self,
+        car: int,
+        value_ids: Iterable[int],
+        catalogue: Catalogue,
+        car_name: str | None = None,
+        vin: str | None = None,
     ) -> dict[str, str]:
         """Sensors for the main values among those the car has sent."""
+        device = self.device(car, car_name, vin)
         configs = {}
         for value_id in value_ids:
             info = catalogue.info(value_id)
             if info.group in SMT_GROUPS:
-                topic, config = self.smt_sensor(car, info, car_name)
+                topic, config = self.smt_sensor(car, info, device)
                 configs[topic] = _json(config)
         return configs
 
-    def wallbox_configs(self, status: Mapping[str, Any]) -> dict[str, str]:
-        """The wallbox entities of one car, from its status JSON."""
+    def wallbox_configs(
+        self,
+        status: Mapping[str, Any],
+        amps_max: int | None,
+        *,
+        name: str | None = None,
+        skip: frozenset[str] = frozenset(),
+    ) -> dict[str, str]:
+        """The wallbox entities of one car, from its status JSON (ha_entities.py).
+        `amps_max`: the charge current number's maximum; None leaves the number
+        out until it is known, so its range never jumps. `skip`: keys left out."""
         car = int(status["car"])
-        device = self.device(car, status.get("name"))
+        device = self.device(car, name or status.get("name"), status.get("vin"))
         base = f"{self.prefix}/{car}/wallbox"
         configs: dict[str, str] = {}
-
-        def add(component: str, key: str, name: str, **fields: Any) -> None:
-            config = self._entity(car, f"wallbox_{key}", name, device) | fields
-            configs[self.topic(component, car, f"wallbox_{key}")] = _json(config)
-
-        add(
-            "switch",
-            "charging",
-            "Charging",
-            state_topic=f"{base}/enabled",
-            command_topic=f"{base}/set/control",
-            payload_on="1",
-            payload_off="0",
-            state_on="true",
-            state_off="false",
-            icon="mdi:ev-station",
-        )
-        add(
-            "number",
-            "amps",
-            "Charge current",
-            state_topic=f"{base}/targetamp",
-            command_topic=f"{base}/set/amps",
-            min=1,
-            max=int(status.get("carmaxamp") or 32),
-            step=1,
-            mode="box",
-            unit_of_measurement="A",
-            device_class="current",
-        )
-        add(
-            "number",
-            "soc",
-            "Target SoC",
-            state_topic=f"{base}/targetsoc",
-            command_topic=f"{base}/set/soc",
-            min=1,
-            max=100,
-            step=1,
-            mode="slider",
-            unit_of_measurement="%",
-            device_class="battery",
-        )
-        add("sensor", "status", "Wallbox status", state_topic=f"{base}/status_text")
-        add(
-            "sensor",
-            "power",
-            "Charge power",
-            state_topic=f"{base}/power",
-            unit_of_measurement="W",
-            device_class="power",
-            state_class="measurement",
-        )
-        add(
-            "sensor",
-            "energy",
-            "Energy added",
-            state_topic=f"{base}/energy",
-            unit_of_measurement="kWh",
-            device_class="energy",
-            state_class="total_increasing",
-        )
-        add(
-            "sensor",
-            "soc_api",
-            "Battery level",
-            state_topic=f"{base}/soc",
-            unit_of_measurement="%",
-            device_class="battery",
-            state_class="measurement",
-        )
-        add(
-            "binary_sensor",
-            "plugged_in",
-            "Plugged in",
-            state_topic=f"{base}/connected",  # here: a car plugged in elsewhere is not
-            payload_on="true",
-            payload_off="false",
-            device_class="plug",
-        )
+        for spec in wallbox_entities(status, amps_max):
+            if spec.key in skip:
+                continue
+            key = f"wallbox_{spec.key}"
+            config = self._entity(spec.component, car, key, spec.name, device)
+            for field, value in spec.fields.items():
+                config[field] = f"{base}/{value}" if field.endswith("_topic") else value
+            configs[self.topic(spec.component, car, key)] = _json(config)
         return configs
+
+
+def device_name(car: int, name: str | None, vin: str | None) -> str:
+    """The car's own name, else its VIN, else its number."""
+    if name:
+        return name
+    return f"Tesla {vin}" if vin else f"Tesla {car}"
+
+
+def announced_amps_max(payload: bytes) -> int | None:
+    """The maximum a retained charge current config announced (kept across restarts)."""
+    try:
+        value = json.loads(payload).get("max")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def stale_configs(

@@ -12,7 +12,7 @@ broker that restarted without persistence has forgotten it.
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
@@ -57,6 +57,13 @@ class Publisher:
     def put_all(self, messages: dict[str, str], *, retain: bool = True) -> None:
         for topic, payload in messages.items():
             self.put(topic, payload, retain=retain)
+
+    def refresh(self, topics: Iterable[str]) -> None:
+        """Send retained topics again although unchanged (a subscriber that forgot them)."""
+        for topic in topics:
+            if topic in self.retained:
+                self.waiting[topic] = (self.retained[topic], True)
+        self._schedule()
 
     def clear(self, topic: str) -> None:
         """Delete a retained topic (an empty retained message)."""

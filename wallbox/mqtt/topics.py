@@ -8,11 +8,16 @@
     <prefix>/<car>/wallbox/set/control   command: 1 | 0 (also ON/OFF, true/false)
     <prefix>/<car>/wallbox/set/amps      command: whole amps, as set_amps
     <prefix>/<car>/wallbox/set/soc       command: percent, as set_soc (1-49 guarded)
+    <prefix>/<car>/wallbox/set/wake      command: wake the car (any payload, e.g. PRESS)
     <prefix>/<car>/wallbox/result        the answer to the latest command (not retained)
 
 `<car>` is the car number, as in /tlwb/<car>/. Payloads are plain text: numbers
 as the wallbox API writes them, booleans `true`/`false`, and a value nobody
-knows is the word `unknown` (an empty retained payload would delete the topic).
+knows is `None`: Home Assistant's own word for "unknown", which its numeric
+sensors, numbers, switches and binary sensors all accept (an empty retained
+payload would delete the topic, and a word such as `unknown` is refused).
+Until the car's data has been read once after a start, its fields are not
+published at all: the broker keeps the last known values, retained.
 """
 
 import json
@@ -24,8 +29,9 @@ from typing import Any
 
 from storage.catalogue import Catalogue
 
-UNKNOWN = "unknown"
-COMMANDS = ("control", "amps", "soc")
+UNKNOWN = "None"  # Home Assistant's PAYLOAD_NONE
+COMMANDS = ("control", "amps", "soc", "wake")
+CHARGING_STATES = frozenset({"Charging", "Starting"})
 
 # Status fields published one by one: what automations and HA entities read.
 # `age`, `updated` and `next_try_in` change every second and stay in `state`.
@@ -54,6 +60,8 @@ WALLBOX_FIELDS = (
     "enabled",
     "last_error",
 )
+# Published even before the car's data was read: they are not the car's values.
+NOT_FROM_THE_CAR = frozenset({"last_error"})
 
 _TOPIC_LEVEL = re.compile(r"[^#+/\x00]+")
 
@@ -76,6 +84,18 @@ def parse_token_cars(entries: Iterable[str]) -> dict[str, int]:
             raise ValueError(f"{_hide_token(entry)!r} must be token=car number, e.g. abc123=1")
         cars[token] = int(car)
     return cars
+
+
+def parse_car_names(entries: Iterable[str]) -> dict[int, str]:
+    """`car=name` entries (car number 1..99); raises ValueError naming the bad one."""
+    names: dict[int, str] = {}
+    for entry in entries:
+        car, sep, name = entry.partition("=")
+        car, name = car.strip(), name.strip()
+        if not sep or not name or not car.isdigit() or not 1 <= int(car) <= 99:
+            raise ValueError(f"{entry[:40]!r} must be car number=name, e.g. 1=Blue")
+        names[int(car)] = name
+    return names
 
 
 def _hide_token(entry: str) -> str:
@@ -119,11 +139,50 @@ def smt_messages(
 
 
 def wallbox_messages(prefix: str, status: Mapping[str, Any]) -> dict[str, str]:
-    """Topic -> payload for a car's wallbox status."""
+    """Topic -> payload for a car's wallbox status, and the derived `charging`
+    (the car charges) and `charging_switch` (see `charging_switch`)."""
     base = f"{prefix}/{status['car']}/wallbox"
-    messages = {f"{base}/{field}": text(status.get(field)) for field in WALLBOX_FIELDS}
+    values = {field: status.get(field) for field in WALLBOX_FIELDS}
+    if values["car_state"] == "unknown":
+        values["car_state"] = None
+    values["charging"] = status.get("charging_state") in CHARGING_STATES
+    values["charging_switch"] = charging_switch(status)
+    if status.get("updated") is None:  # not read since the start: keep what the broker has
+        values = {f: v for f, v in values.items() if f in NOT_FROM_THE_CAR}
+        if status.get("car_state") not in (None, "unknown"):
+            values["car_state"] = status["car_state"]  # asleep, learnt without a read
+    messages = {f"{base}/{field}": text(value) for field, value in values.items()}
     messages[f"{base}/state"] = json.dumps(status, separators=(",", ":"), default=str)
     return messages
+
+
+def charging_switch(status: Mapping[str, Any]) -> bool:
+    """What a charging switch shows: the caller's wish while a start or stop is
+    still on its way to the car, otherwise whether the car charges here. So a
+    stop from the Tesla app turns it off, and a request shows at once."""
+    pending = any(p.get("goal") == "charging" for p in status.get("pending") or ())
+    wish = (status.get("intent") or {}).get("charging")
+    if pending and wish is not None:
+        return bool(wish)
+    return status.get("status") == 3
+
+
+def home_energy(
+    energy: float | None, here: bool | None, foreign: float | None
+) -> tuple[float | None, float | None]:
+    """The session energy to show for this charge point, and what stays foreign.
+
+    `foreign` is the session energy last seen while the car was elsewhere (a
+    Supercharger): that session is not this charge point's, and stays foreign
+    back home until the car's counter falls (a new session). Returns (energy to
+    publish, or None to publish nothing and keep the last value; foreign)."""
+    if energy is None or not math.isfinite(energy):
+        return None, foreign
+    if here is False:
+        return None, energy
+    if foreign is not None and energy >= foreign:
+        return None, foreign
+    return energy, None
 
 
 def command_topic(prefix: str) -> str:

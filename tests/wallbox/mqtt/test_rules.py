@@ -45,6 +45,7 @@ STATUS = {
     "enabled": True,
     "last_error": None,
     "age": 3.2,
+    "updated": "2026-12-07T20:00:00+00:00",
 }
 
 
@@ -62,8 +63,8 @@ def test_smt_values_get_catalogue_names_and_unknown_ids_their_number():
 
 @pytest.mark.parametrize(
     "value, payload",
-    [(None, "unknown"), (True, "true"), (False, "false"), (16, "16"), (4.5, "4.5"),
-     (float("nan"), "unknown"), ("Charging", "Charging"), ([1, 2], "[1,2]")],
+    [(None, "None"), (True, "true"), (False, "false"), (16, "16"), (4.5, "4.5"),
+     (float("nan"), "None"), ("Charging", "Charging"), ([1, 2], "[1,2]")],
 )  # fmt: skip
 def test_payload_text(value, payload):
     assert text(value) == payload
@@ -73,7 +74,7 @@ def test_wallbox_fields_one_by_one_and_the_whole_state():
     messages = wallbox_messages("th", STATUS)
     assert messages["th/1/wallbox/status"] == "3"
     assert messages["th/1/wallbox/enabled"] == "true"
-    assert messages["th/1/wallbox/last_error"] == "unknown"
+    assert messages["th/1/wallbox/last_error"] == "None"  # Home Assistant's "unknown"
     assert "th/1/wallbox/age" not in messages  # changes every second: only in state
     assert json.loads(messages["th/1/wallbox/state"])["age"] == 3.2
 
@@ -130,7 +131,7 @@ def test_discovery_configs_carry_what_home_assistant_requires():
     assert power["device"]["identifiers"] == ["home_tesla_car1"]
     assert power["availability_topic"] == "home/tesla/status"
 
-    wallbox = {t: json.loads(c) for t, c in discovery.wallbox_configs(STATUS).items()}
+    wallbox = {t: json.loads(c) for t, c in discovery.wallbox_configs(STATUS, 16).items()}
     by_key = {c["unique_id"].removeprefix("home_tesla_car1_"): c for c in wallbox.values()}
     assert {"wallbox_charging", "wallbox_amps", "wallbox_soc", "wallbox_status"} <= set(by_key)
     switch = by_key["wallbox_charging"]
@@ -141,7 +142,8 @@ def test_discovery_configs_carry_what_home_assistant_requires():
     assert "ha/switch/home_tesla/car1_wallbox_charging/config" in wallbox
     for config in wallbox.values():
         assert config["device"] == power["device"] | {"name": "Blue"}
-        assert config["state_topic"].startswith("home/tesla/1/wallbox/")
+        topics = [v for k, v in config.items() if k in ("state_topic", "command_topic")]
+        assert topics and all(t.startswith("home/tesla/1/wallbox/") for t in topics)
 
 
 def test_only_configs_under_our_node_are_ours():

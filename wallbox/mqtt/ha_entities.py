@@ -1,0 +1,137 @@
+"""The wallbox entities Home Assistant gets for each car: one table, pure.
+
+Each entity reads one topic under `<prefix>/<car>/wallbox/` (topics.py) and
+HA's conventions hold throughout: a value nobody knows arrives as `None`,
+which every platform below takes as "unknown". Keys are part of the unique ids
+and entity ids: never rename one.
+
+TESLAMATE lists what TeslaMate 4.1's own discovery already shows (its topics
+`battery_level`, `state`, `charge_limit_soc`, `charger_actual_current`,
+`charger_voltage`, `charger_phases`): left out when `mqtt_ha_skip_teslamate`
+is on. Ours that mean something else stay: *Plugged in here* and *Energy
+added here* count only this charge point, and TeslaMate has no controls.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+TESLAMATE = frozenset({"soc_api", "car_state", "limitsoc", "amps_actual", "volts", "phases"})
+CAR_STATES = ["online", "asleep", "offline"]
+
+
+@dataclass(frozen=True, slots=True)
+class EntitySpec:
+    component: str
+    key: str
+    name: str
+    fields: dict[str, Any] = field(default_factory=dict)  # `*_topic` values: under wallbox/
+
+
+def _sensor(key: str, name: str, topic: str, unit: str | None = None, **more: Any) -> EntitySpec:
+    fields = {"state_topic": topic} | ({"unit_of_measurement": unit} if unit else {}) | more
+    return EntitySpec("sensor", key, name, fields)
+
+
+def wallbox_entities(status: Mapping[str, Any], amps_max: int | None) -> list[EntitySpec]:
+    measured = {"state_class": "measurement"}
+    specs = [
+        EntitySpec(
+            "switch",
+            "charging",
+            "Charging",
+            {
+                "state_topic": "charging_switch",
+                "command_topic": "set/control",
+                "payload_on": "1",
+                "payload_off": "0",
+                "state_on": "true",
+                "state_off": "false",
+                "icon": "mdi:ev-station",
+            },
+        ),
+        EntitySpec(
+            "number",
+            "soc",
+            "Target SoC",
+            {
+                "state_topic": "targetsoc",
+                "command_topic": "set/soc",
+                "min": 1,
+                "max": 100,
+                "step": 1,
+                "mode": "slider",
+                "unit_of_measurement": "%",
+                "device_class": "battery",
+            },
+        ),
+        EntitySpec(
+            "button", "wake", "Wake up", {"command_topic": "set/wake", "icon": "mdi:sleep-off"}
+        ),
+        _sensor("status", "Wallbox status", "status_text"),
+        _sensor("power", "Charge power", "power", "W", device_class="power", **measured),
+        _sensor(
+            "energy",
+            "Energy added here",
+            "energy_here",
+            "kWh",
+            device_class="energy",
+            state_class="total_increasing",
+        ),
+        _sensor("soc_api", "Battery level", "soc", "%", device_class="battery", **measured),
+        _sensor("amps_actual", "Actual current", "amps", "A", device_class="current", **measured),
+        _sensor("volts", "Voltage", "volts", "V", device_class="voltage", **measured),
+        _sensor("phases", "Phases", "phases", icon="mdi:sine-wave", **measured),
+        _sensor("limitsoc", "Car's charge limit", "limitsoc", "%", icon="mdi:battery-lock"),
+        _sensor("car_state", "Car state", "car_state", device_class="enum", options=CAR_STATES),
+        _sensor(
+            "last_error",
+            "Last error",
+            "last_error",
+            value_template="{{ 'none' if value == 'None' else value[:255] }}",
+            entity_category="diagnostic",
+        ),
+        EntitySpec(
+            "binary_sensor",
+            "plugged_in",
+            "Plugged in here",
+            {
+                "state_topic": "connected",
+                "payload_on": "true",
+                "payload_off": "false",
+                "device_class": "plug",
+            },
+        ),
+        EntitySpec(
+            "binary_sensor",
+            "charging_now",
+            "Car charging",
+            {
+                "state_topic": "charging",
+                "payload_on": "true",
+                "payload_off": "false",
+                "device_class": "battery_charging",
+            },
+        ),
+    ]
+    if amps_max is not None:
+        specs.insert(1, _amps_number(amps_max))
+    return specs
+
+
+def _amps_number(amps_max: int) -> EntitySpec:
+    return EntitySpec(
+        "number",
+        "amps",
+        "Charge current",
+        {
+            "state_topic": "targetamp",
+            "command_topic": "set/amps",
+            "min": 1,
+            "max": amps_max,
+            "step": 1,
+            "mode": "box",
+            "unit_of_measurement": "A",
+            "device_class": "current",
+        },
+    )
