@@ -16,11 +16,13 @@ from typing import Any
 
 from wallbox.clock import Clock, wait_event
 from wallbox.control.car_status import car_at_pv_location, status_json, wallbox_status
+from wallbox.control.coalescing import Drift
 from wallbox.control.intent import Intent, IntentError, check_amps, check_soc
 from wallbox.control.knowledge import CarKnowledge
 from wallbox.control.outcomes import InvalidValue, NotAtChargePoint, Outcome, Result
 from wallbox.control.planner import Goal, goal_command, is_current
 from wallbox.control.ports import NO_FEED, IntentStorage, StateFeed
+from wallbox.control.prediction import predict
 from wallbox.control.settings import WAIT_MAX_S, Settings
 from wallbox.control.status import WallboxStatus
 from wallbox.vehicle.backend import Vehicle, VehicleBackend
@@ -64,6 +66,7 @@ class CarController:
         self.held: dict[Goal, str] = {}
         self.knowledge = CarKnowledge(vehicle.state, clock.now())
         self.guard_sends = 0  # the SoC guard's own stops sent while this charge runs
+        self.amps_drift: Drift | None = None  # since when the amps wish left the car's
         self.last_error: str | None = None
         self.last_error_at: float | None = None
         self.next_try_at = 0.0  # set by the worker: when it tries again after a failure
@@ -210,6 +213,9 @@ class CarController:
             telemetry=self.feed.describe(self.vehicle.vin, now) if self.feed else NO_FEED,
             wall_now=self.clock.wall(),
             now=now,
+            prediction=predict(
+                self.car, now, self.knowledge.measured_at, self.knowledge.kwh_per_percent
+            ),
         )
 
     def changed(self) -> None:

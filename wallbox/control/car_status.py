@@ -8,6 +8,7 @@ from wallbox.control.charge_point import Whereabouts
 from wallbox.control.geo import PvLocation, at_pv_location
 from wallbox.control.intent import Intent
 from wallbox.control.planner import Goal
+from wallbox.control.prediction import Prediction
 from wallbox.control.status import (
     StatusFacts,
     WallboxStatus,
@@ -88,9 +89,13 @@ def status_json(
     telemetry: dict[str, Any],
     wall_now: float,
     now: float,
+    prediction: Prediction | None = None,
+    api_usage: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`goals`: the open goals with the time each was opened; `wall_now`: `now` in
-    epoch seconds, for the times shown."""
+    epoch seconds, for the times shown; `prediction`: the SoC and energy a charging
+    car has most likely reached since it was read (prediction.py), shown in `soc`
+    and `energy` and named in `predicted`."""
     car = known or ChargeState(read_at=now)
     data = car.has_charge_data
     amps = car.charger_actual_current if data else None
@@ -107,13 +112,18 @@ def status_json(
         target_amps = intent.amps
     else:
         target_amps = car.charge_current_request
+    soc, energy, predicted = car.battery_level, car.charge_energy_added, []
+    if prediction is not None and prediction.soc is not None:
+        soc, predicted = prediction.soc, [*predicted, "soc"]
+    if prediction is not None and prediction.energy is not None:
+        energy, predicted = prediction.energy, [*predicted, "energy"]
     return {
         "car": number,
         "vin": vehicle.vin,
         "name": vehicle.name,
         "status": int(status),
         "status_text": status_text(status, known, where),
-        "soc": car.battery_level,
+        "soc": soc,
         "targetsoc": target_soc,
         "targetamp": target_amps,
         "maxamp": car.charger_pilot_current,
@@ -121,7 +131,8 @@ def status_json(
         "volts": volts,
         "power": power_w(phase_count, volts, amps),
         "phases": phase_count,
-        "energy": car.charge_energy_added,
+        "energy": energy,
+        "predicted": predicted,
         "limitsoc": car.charge_limit_soc,
         "carmaxamp": car.charge_current_request_max,
         "plugged_in": car.plugged_in,
@@ -151,4 +162,5 @@ def status_json(
         if last_error_at is not None
         else None,
         "telemetry": telemetry,
+        "api_usage": api_usage,
     }

@@ -25,6 +25,9 @@ class CarKnowledge:
         # than that does not overwrite it.
         self.api_data_at: float | None = None
         self.api_state_at: float | None = None
+        # When the charge data was last measured (a read, or telemetry), not told by a
+        # command's answer: polls and the SoC guard count from here.
+        self.measured_at: float | None = None
 
     def take(self, snapshot: ChargeState, now: float) -> ChargeState | None:
         """Adopt a snapshot (an API read, or telemetry); returns what was taken, if anything."""
@@ -37,6 +40,8 @@ class CarKnowledge:
             self.note_state(snapshot.car_state, now)
             return snapshot
         self.car = snapshot
+        if snapshot.source != "command":
+            self.measured_at = snapshot.read_at
         self.session = session_start(self.session, snapshot)
         if snapshot.plugged_in is False:
             self.charged_this_session = False
@@ -54,6 +59,12 @@ class CarKnowledge:
         self.api_data_at = now
         return taken
 
+    def told(self, snapshot: ChargeState, now: float) -> None:
+        """A command's answer (command_news.py): the API's word, though nothing was read."""
+        measured = self.measured_at
+        self.read_from_api(replace(snapshot, source="command"), now)
+        self.measured_at = measured
+
     def api_said(self, state: str, now: float) -> None:
         """The API told the sleep state (a summary, a wake-up, a 408)."""
         self.api_state_at = now
@@ -70,7 +81,7 @@ class CarKnowledge:
         a 408): then the API's word stands, and healthy telemetry that has reported
         no change since vouches for it being current. None: nothing to take."""
         car, reported = self.car, fed.reported_at or 0.0
-        if car is not None and self.api_data_at is not None and reported < self.api_data_at:
+        if car is not None and self.api_data_at is not None and reported <= self.api_data_at:
             if car.has_charge_data:
                 self.car = replace(car, read_at=fed.read_at, state_at=fed.read_at)
                 return None

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from wallbox.control.charge_point import ANYWHERE, ChargePoint
+from wallbox.control.coalescing import EVERY_CHANGE, Coalescing, Drift, amps_due_in, why_held
 from wallbox.control.intent import LOW_AMPS, Intent
 from wallbox.control.soc_guard import guard_read_in
 from wallbox.control.status import limit_reached
@@ -38,9 +39,10 @@ class Goal(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PollPolicy:
-    charging_s: float = 120.0  # read a charging car this often
+    charging_s: float = 900.0  # read a charging car this often (evcc's own cache: 15 min)
     idle_s: float = 900.0  # look at an idle, unplugged or sleeping car this often
     min_s: float = 30.0  # never closer than this, even near a target below 50 %
+    doubt_s: float = 15.0  # a start the car accepted: read after this whether it took
 
     def interval(self, car: ChargeState | None) -> float:
         return self.charging_s if car is not None and car.charging else self.idle_s
@@ -62,6 +64,7 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     read_first: bool = False  # too little known: read the car, then plan again
     wake: bool = False  # the car must be awake (for steps, or to read before a command)
+    due_in: float | None = None  # a held amps change is due then: plan again
 
     @property
     def idle(self) -> bool:
@@ -96,6 +99,8 @@ def plan(
     now: float,
     policy: PollPolicy = PollPolicy(),
     charge_point: ChargePoint = ANYWHERE,
+    coalescing: Coalescing = EVERY_CHANGE,
+    drift: Drift | None = None,
 ) -> Plan:
     open_goals = set(goals)
     p = Plan()
@@ -155,7 +160,9 @@ def plan(
             p.met[Goal.CHARGING] = "no wish"
         elif intent.charging:
             limit_after = want_limit if limit_step is not None else None
-            if current and car is not None and car.charging:
+            if current and car is not None and told_starting(car):
+                p.held[Goal.CHARGING] = "the car accepted charge_start; a read tells if it took"
+            elif current and car is not None and car.charging:
                 p.met[Goal.CHARGING] = "already charging"
             elif recent and car is not None and car.plugged_in is False:
                 p.failed[Goal.CHARGING] = (
@@ -193,6 +200,12 @@ def plan(
             p.held[Goal.AMPS] = f"{amps} A is sent when the car is awake (not worth a wake-up)"
         elif car is None or not car.has_charge_data:
             p.read_first = True
+        elif charging_now and (
+            due := amps_due_in(amps, car.charge_current_request, drift, now, coalescing)
+        ):
+            asked = car.charge_current_request
+            p.held[Goal.AMPS] = why_held(amps, asked if asked is not None else amps, due)
+            p.due_in = due
         else:
             amps_steps.append(Step(Command.SET_CHARGING_AMPS, amps, Goal.AMPS))
 
@@ -237,14 +250,18 @@ def next_read_in(
     now: float,
     policy: PollPolicy = PollPolicy(),
     kwh_per_percent: float | None = None,
+    measured_at: float | None = None,
 ) -> float:
     """Seconds until the car should be looked at again, with no goal open.
 
     Nothing known yet: now. Charging: every `charging_s`, and near a target
     below 50 % when soc_guard says (never closer than `min_s`; `kwh_per_percent`:
-    what the session has shown one percent to take). Anything else (plugged in
-    and idle, unplugged, asleep): every `idle_s`; a sleeping car is only asked
-    whether it still sleeps, which never wakes it.
+    what the session has shown one percent to take); a start the car accepted
+    but has not been seen to begin, after `doubt_s`. Counted from `measured_at`,
+    the last real read: a command's answer (command_news.py) tells only what
+    the command changed, so the SoC and the poll still count from the read.
+    Anything else (plugged in and idle, unplugged, asleep): every `idle_s`; a
+    sleeping car is only asked whether it still sleeps, which never wakes it.
     """
     if car is None:
         return 0.0
@@ -254,31 +271,13 @@ def next_read_in(
     guard = intent.guard_soc
     if car.charging and guard is not None:
         interval = min(interval, guard_read_in(car, guard, kwh_per_percent, policy.min_s))
-    return max(0.0, interval - car.age(now))
+    measured = car.read_at if measured_at is None else measured_at
+    wait = interval - max(0.0, now - measured)
+    if car.charging_state == "Starting":  # did the start take (NoPower, a schedule)?
+        wait = min(wait, policy.doubt_s - car.age(now))
+    return max(0.0, wait)
 
 
-MET, RETRY, FAILED = "met", "retry", "failed"
-_TRANSIENT = ("could_not_wake_buses", "vehicle_unavailable", "timeout", "busy")
-
-
-def refusal_verdict(command: Command, reason: str) -> tuple[str, str]:
-    """What a refusal (`result: false`) means for the goal: met, retry, or failed.
-
-    Several refusals say the car is already where it should be; a few are
-    passing states of the car; the rest are final and say what to do.
-    """
-    r = reason.strip().lower()
-    if command is Command.CHARGE_START:
-        if r == "is_charging":
-            return MET, "already charging"
-        if r == "complete":
-            return MET, "the limit is reached, nothing to charge"
-        if r == "disconnected":
-            return FAILED, "the car is not plugged in: plug it in, then ask to charge again"
-    if command is Command.CHARGE_STOP and r in ("not_charging", "disconnected"):
-        return MET, "not charging"
-    if command is Command.SET_CHARGE_LIMIT and r == "already_set":
-        return MET, "the car already has this limit"
-    if any(t in r for t in _TRANSIENT):
-        return RETRY, f"the car could not do {command.value} yet ({reason}); retrying"
-    return FAILED, f"the car refused {command.value}: {reason}"
+def told_starting(car: ChargeState) -> bool:
+    """The car accepted charge_start, and nothing read since has shown it charging."""
+    return car.source == "command" and car.charging_state == "Starting"

@@ -5,6 +5,7 @@ tests and `make demo` shorten them."""
 from dataclasses import dataclass, field
 
 from wallbox.control.charge_point import ChargePoint
+from wallbox.control.coalescing import Coalescing
 from wallbox.control.geo import PvLocation
 from wallbox.control.planner import PollPolicy
 
@@ -17,7 +18,6 @@ class Settings:
     pv_locations: tuple[PvLocation, ...] = ()
     pv_geofences: frozenset[str] = frozenset()
     cars: tuple[str, ...] = ()  # VINs in car-number order (wallbox_cars); empty: the API's order
-    confirm_delay_s: float = 5.0  # the car needs a moment before its state shows a command
     wake_timeout_s: float = 90.0
     awake_trust_s: float = 60.0  # "online" learnt this recently needs no new check
     max_attempts: int = 6  # transient failures in a row before the open goals are given up
@@ -25,11 +25,10 @@ class Settings:
     backoff_s: float = 5.0
     backoff_max_s: float = 300.0
     resume_within_s: float = 600.0  # stored open goals younger than this resume after a restart
-    # telemetry: how long its reports may take to show a command's effect before it is re-sent
-    feed_confirm_s: float = 60.0
     # at start, how long to wait for retained telemetry before the first API read
     feed_start_wait_s: float = 5.0
     control_everywhere: bool = False  # wallbox_control_everywhere: no charge-point guard
+    coalescing: Coalescing = field(default_factory=Coalescing)  # wallbox_amps_*
 
     @property
     def charge_point(self) -> ChargePoint:

@@ -6,31 +6,34 @@ schedules the next look:
 - wakes the car only when a command needs it; a read never wakes it;
 - coalesces: a goal is a wish, not a queue entry, so the newest value wins and
   a wish that is already in force ends without any API call;
-- confirms every command by reading the car back (or by what fresh telemetry
-  reports next);
+- takes a command's answer as news about the car (command_news.py): no read
+  confirms it; a start the car accepted is read once after `doubt_s`;
+- holds back amps changes to a charging car as coalescing.py says;
 - retries transient failures with exponential backoff, honours 429 Retry-After,
   and gives up after a few tries with a message that says what to do;
 - holds a target SoC below 50 % itself: the car's limit is 50 (the backup if
   this process is down), and the worker stops charging at the target.
 
-Without goals it reads the car only as often as `PollPolicy` says (charging:
-every 2 min; otherwise every 15 min, and a sleeping car is only asked whether
-it sleeps). While the state feed (TeslaMate) is fresh it reads nothing at all.
+Without goals it reads the car only as often as `PollPolicy` says (every
+15 min, nearer a target below 50 % as soc_guard.py says; a sleeping car is only
+asked whether it sleeps). While the state feed (TeslaMate) is fresh it reads
+nothing at all.
 """
 
 import logging
 
 from wallbox.clock import wait_event
 from wallbox.control.car import CarController
+from wallbox.control.coalescing import drift
 from wallbox.control.outcomes import Outcome
-from wallbox.control.planner import FAILED, MET, Step, next_read_in, plan, refusal_verdict
-from wallbox.control.telemetry import await_telemetry, confirmed_by_feed
+from wallbox.control.planner import Goal, Step, next_read_in, plan
+from wallbox.control.sending import send
+from wallbox.control.telemetry import await_telemetry
 from wallbox.control.waking import ensure_awake
 from wallbox.supervisor import Crash, Supervised
 from wallbox.vehicle.backend import (
     Asleep,
     BackendError,
-    CommandRefused,
     NotConfigured,
     RateLimited,
     Unauthorized,
@@ -78,7 +81,20 @@ class CarWorker:
         car.wakeup.clear()
         now = clock.now()
         self._adopt_feed(now)
-        p = plan(car.intent, car.goals, car.car, now, settings.policy, settings.charge_point)
+        known = car.car
+        asked = known.charge_current_request if known is not None and known.charging else None
+        wanted = car.intent.amps if Goal.AMPS in car.goals else None
+        car.amps_drift = drift(car.amps_drift, wanted, asked, now)
+        p = plan(
+            car.intent,
+            car.goals,
+            known,
+            now,
+            settings.policy,
+            settings.charge_point,
+            settings.coalescing,
+            car.amps_drift,
+        )
         for goal, how in p.met.items():
             car.settle(goal, Outcome(True, how))
         for goal, why in p.failed.items():
@@ -89,12 +105,21 @@ class CarWorker:
             await car.save()
             car.changed()
         if not steps and not p.read_first:
+            knowledge = car.knowledge
             read_in = next_read_in(
-                car.car, car.intent, now, settings.policy, car.knowledge.kwh_per_percent
+                car.car,
+                car.intent,
+                now,
+                settings.policy,
+                knowledge.kwh_per_percent,
+                knowledge.measured_at,
             )
             delay = max(read_in, self.next_look_at - now)
             if self._fell_back:  # TeslaMate's values no longer stand: the API's, at once
                 delay = 0.0
+            if p.due_in is not None and p.due_in < delay:  # a held amps change: plan again
+                await wait_event(clock, car.wakeup, p.due_in)
+                return
             if delay > 0 and await wait_event(clock, car.wakeup, delay):
                 return
             await self._look()
@@ -110,11 +135,7 @@ class CarWorker:
                 await self._read()
                 return
             for step in steps:
-                await self._send(step)
-            sent_at = clock.now()
-            await clock.sleep(settings.confirm_delay_s)
-            if not await confirmed_by_feed(self.car, steps, sent_at):
-                await self._read(use_feed=False)
+                await send(self.car, step)
             self._succeeded(started)
         except BackendError as e:
             self._failed(e)
@@ -153,43 +174,11 @@ class CarWorker:
             f"request {known.charge_current_request} A"
         )
 
-    async def _send(self, step: Step) -> None:
-        car = self.car
-        open_goal = car.goals.get(step.goal) if step.goal else None
-        if step.goal is None:
-            car.guard_sends += 1
-            logger.info(
-                "car %d: the SoC reached the target %s %%: stopping",
-                car.number,
-                car.intent.guard_soc,
-            )
-        for _ in range(step.repeat):
-            try:
-                await car.backend.command(car.vehicle, step.command, step.value)
-            except CommandRefused as e:
-                verdict, message = refusal_verdict(step.command, e.reason)
-                if step.goal is None or step.goal not in car.goals:
-                    return
-                if verdict == MET:
-                    car.settle(step.goal, Outcome(True, message))
-                elif verdict == FAILED:
-                    car.settle(step.goal, Outcome(False, message, 409))
-                    car.note_error(message)
-                else:
-                    raise
-                return
-        if open_goal is not None:
-            open_goal.sends += 1  # accepted; the confirming read tells whether it acted
-        if car.feed is not None:
-            car.feed.commanded(car.vehicle.vin, car.clock.now())
-        value = "" if step.value is None else f" {step.value}"
-        logger.info("car %d: sent %s%s", car.number, step.command.value, value)
-
-    async def _read(self, use_feed: bool = True) -> None:
+    async def _read(self) -> None:
         """Read the charge state; a sleeping car answers 408 and is not woken."""
         car = self.car
         now = car.clock.now()
-        fed = self._fresh(now) if use_feed else None
+        fed = self._fresh(now)
         if fed is not None:
             car.take(fed)
             return

@@ -116,7 +116,7 @@ async def test_without_a_pv_location_only_a_dc_charger_is_elsewhere():
     rig = await supercharging(Settings())
     assert rig.car.status()["status"] == 0
     rig.fleet.patch(rig.sim.vin, {"fast_charger": None})  # an AC charger far from home
-    await rig.clock.advance(121)  # the next read of a charging car
+    await rig.clock.advance(901)  # the next read of a charging car
     assert rig.car.status()["status"] == 3
     await waited(rig, charging=False)
     assert not rig.sim.charging

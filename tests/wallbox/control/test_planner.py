@@ -2,24 +2,15 @@
 
 import pytest
 
+from wallbox.control.coalescing import Coalescing, Drift
 from wallbox.control.intent import Intent
-from wallbox.control.planner import (
-    FAILED,
-    MET,
-    RETRY,
-    Goal,
-    PollPolicy,
-    Step,
-    next_read_in,
-    plan,
-    refusal_verdict,
-)
+from wallbox.control.planner import Goal, PollPolicy, Step, next_read_in, plan
 from wallbox.control.soc_guard import LATENCY_S, SAFETY
 from wallbox.vehicle.backend import Command
 from wallbox.vehicle.charge_state import ChargeState
 
 NOW = 10_000.0
-POLICY = PollPolicy(charging_s=120, idle_s=900, min_s=30)
+POLICY = PollPolicy(charging_s=120, idle_s=900, min_s=30, doubt_s=15)
 G = Goal
 C = Command
 
@@ -219,25 +210,6 @@ def test_no_wish_is_met_at_once():
 
 
 @pytest.mark.parametrize(
-    "command, reason, verdict",
-    [
-        (C.CHARGE_START, "is_charging", MET),
-        (C.CHARGE_START, "complete", MET),
-        (C.CHARGE_START, "disconnected", FAILED),
-        (C.CHARGE_STOP, "not_charging", MET),
-        (C.CHARGE_STOP, "disconnected", MET),
-        (C.SET_CHARGE_LIMIT, "already_set", MET),
-        (C.CHARGE_START, "could_not_wake_buses", RETRY),
-        (C.SET_CHARGING_AMPS, "vehicle_unavailable", RETRY),
-        (C.SET_CHARGE_LIMIT, "invalid charge limit", FAILED),
-        (C.CHARGE_STOP, "complete", FAILED),
-    ],
-)
-def test_refusals(command, reason, verdict):
-    assert refusal_verdict(command, reason)[0] == verdict
-
-
-@pytest.mark.parametrize(
     "state, intent, expected",
     [
         (None, Intent(), 0),
@@ -267,3 +239,35 @@ def test_refusals(command, reason, verdict):
 )
 def test_next_read(state, intent, expected):
     assert next_read_in(state, intent, NOW, POLICY) == pytest.approx(expected)
+
+
+def test_a_start_the_car_accepted_is_read_once_soon_and_polls_count_from_the_read():
+    starting = car(age=5, charging_state="Starting", source="command")
+    assert next_read_in(starting, Intent(), NOW, POLICY, measured_at=NOW - 50) == 10
+    # ... and until then the start is not taken for done
+    p = plan(Intent(charging=True), {G.CHARGING}, starting, NOW, POLICY)
+    assert p.idle and "a read tells" in p.held[G.CHARGING] and not p.met
+    read = car(charging_state="Starting")  # the car itself says so: done
+    assert plan(Intent(charging=True), {G.CHARGING}, read, NOW, POLICY).met
+    told = car(**CHARGING)  # a command's answer just now; the last read was 100 s ago
+    assert next_read_in(told, Intent(), NOW, POLICY, measured_at=NOW - 100) == 20
+
+
+RULE = Coalescing(fall_now_a=3, fall_wait_s=60, rise_wait_s=300, deadband_a=1)
+AT_10 = dict(charge_current_request=10, **CHARGING)
+
+
+@pytest.mark.parametrize(
+    "state, amps, drift, sent, due",
+    [
+        (car(**AT_10), 6, Drift(-1, NOW), True, None),  # a big fall: at once
+        (car(**AT_10), 8, Drift(-1, NOW), False, 60),  # a small one waits
+        (car(**AT_10), 8, Drift(-1, NOW - 60), True, None),  # ... and then goes
+        (car(**AT_10), 14, Drift(1, NOW - 100), False, 200),  # a rise waits longer
+        (car(charge_current_request=10), 14, None, True, None),  # not charging: at once
+    ],
+)
+def test_amps_to_a_charging_car_are_coalesced(state, amps, drift, sent, due):
+    p = plan(Intent(amps=amps), {G.AMPS}, state, NOW, POLICY, coalescing=RULE, drift=drift)
+    assert (p.steps == [Step(C.SET_CHARGING_AMPS, amps, G.AMPS)]) is sent
+    assert p.due_in == due and (G.AMPS in p.held) is not sent
