@@ -1,0 +1,166 @@
+"""The ways a phone reaches teslahome, through real network plumbing: network
+namespaces for the phone, its router, the home host and the Internet, nftables
+on the router, teslahome as a real mitmdump process.
+
+The Internet is one namespace with a stand-in teslalogger.de (203.0.113.10)
+and another host (203.0.113.20), both with certificates of a test CA the phone
+trusts like a public one; the phone also trusts teslahome's CA.
+"""
+
+import os
+
+import pytest
+from conftest import IN_CI
+
+from support.mitm import Mitmdump
+from support.ports import free_port
+from support.teslalogger import TeslaLogger
+from support.uploads import upload_body
+from support.ways_in import Net, Ns, StandIn, curl, proxy_in, stop_proxy, tools_missing
+
+pytestmark = [pytest.mark.e2e, pytest.mark.netns]
+
+TESLALOGGER, OTHER = "203.0.113.10", "203.0.113.20"
+TESLALOGGER6, OTHER6 = "2001:db8:113::10", "2001:db8:113::20"
+PHONE, PHONE6 = "192.168.50.2", "fd50::2"
+TOKEN = "0f1e2d3c"
+
+
+@pytest.fixture
+def net():
+    reason = "needs root (network namespaces)" if os.geteuid() != 0 else None
+    if reason := reason or tools_missing("ip", "nft", "curl"):
+        (pytest.fail if IN_CI else pytest.skip)(reason)
+    with Net() as made:
+        yield made
+
+
+def internet(net: Net, test_ca, gateway: Ns) -> dict[str, StandIn]:
+    """The Internet behind `gateway`'s wan0: teslalogger.de and another host."""
+    inet = net.ns("inet")
+    net.link(
+        gateway, "wan0", "203.0.113.1/24,2001:db8:113::1/64",
+        inet, "eth0", f"{TESLALOGGER}/24,{OTHER}/24,{TESLALOGGER6}/64,{OTHER6}/64",
+    )  # fmt: skip
+    inet.sh("ip route add default via 203.0.113.1; ip -6 route add default via 2001:db8:113::1")
+    stand_ins = {}
+    for name, addr in (("teslalogger.de", TESLALOGGER), ("other", OTHER), ("other6", OTHER6)):
+        host = "teslalogger.de" if name == "teslalogger.de" else "other.example"
+        stand_ins[name] = StandIn(inet, addr, 443, host, test_ca.server_context(host))
+        net.on_close(stand_ins[name].close)
+    return stand_ins
+
+
+def lan(net: Net) -> tuple[Ns, Ns]:
+    """A phone behind a router that forwards (IPv4 and IPv6)."""
+    phone, router = net.ns("phone"), net.ns("router")
+    net.link(phone, "eth0", f"{PHONE}/24,{PHONE6}/64", router, "lan0", "192.168.50.1/24,fd50::1/64")
+    phone.sh("ip route add default via 192.168.50.1; ip -6 route add default via fd50::1")
+    router.sh("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1")
+    return phone, router
+
+
+def teslahome(net: Net, ns: Ns, tmp_path, confdir, test_ca) -> Mitmdump:
+    """teslahome in `ns`, transparent mode, forwarding to the stand-in teslalogger.de."""
+    port = free_port()
+    options = {
+        "smt_upstream_url": f"https://{TESLALOGGER}",
+        "ssl_verify_upstream_trusted_ca": test_ca.ca_file,
+    }
+    proxy = Mitmdump(
+        tmp_path, confdir, options, extra_args=["--mode", f"transparent@{port}"],
+        listen_host="", wrapper=ns.command([]),
+    )  # fmt: skip
+    proxy.transparent_port = port
+    net.on_close(lambda: stop_proxy(proxy))
+    return proxy
+
+
+def phone_reaches_teslahome(phone: Ns, proxy: Mitmdump, net_ca: str, stand_ins, tmp_path) -> None:
+    """What the app and TeslaLogger do, and another app beside them, over IPv4
+    and IPv6. `net_ca`: the test CA, standing in for the public ones."""
+    smt = "https://teslalogger.de"
+    for addr in (TESLALOGGER, f"[{TESLALOGGER6}]"):
+        to_smt = ["--cacert", proxy.ca_file, "--resolve", f"teslalogger.de:443:{addr}"]
+        assert curl(phone, *to_smt, "-d", f"t={TOKEN}", f"{smt}/check_token.php") == (200, "OK")
+    body = tmp_path / "upload"
+    body.write_bytes(upload_body(TOKEN, 1))
+    insert = curl(phone, *to_smt, "--data-binary", f"@{body}", f"{smt}/insert_scanmytesla.php")
+    assert insert == (200, "OK")
+    # TeslaLogger (here on the phone's LAN) polls over plain HTTP, port 80
+    poll = curl(
+        phone, "--resolve", f"teslalogger.de:80:{TESLALOGGER}", "-d", f"t={TOKEN}",
+        "http://teslalogger.de/get_scanmytesla.php",
+    )  # fmt: skip
+    assert poll[0] == 200 and TeslaLogger().take(poll[1].encode()) == 7, poll
+    # teslalogger.de's other paths go on to the real server...
+    assert curl(phone, *to_smt, f"{smt}/wakefile.php") == (200, "teslalogger.de GET /wakefile.php")
+    assert [path for path, _ in stand_ins["teslalogger.de"].requests] == ["/wakefile.php"]
+    # ...and other hosts are untouched: the phone sees their own certificate
+    for name, addr in (("other", OTHER), ("other6", f"[{OTHER6}]")):
+        public = ["--cacert", net_ca, "--resolve", f"other.example:443:{addr}"]
+        page = curl(phone, *public, "https://other.example/page")
+        assert page == (200, "other.example GET /page"), name
+        assert stand_ins[name].requests == [("/page", b"")]
+
+
+def stopped_cleanly(proxy: Mitmdump) -> None:
+    assert proxy.stop() == 0, proxy.log
+    assert "Traceback" not in proxy.log, proxy.log
+
+
+def test_router_redirect_to_teslahome_on_the_router(net, tmp_path, confdir, test_ca):
+    """OpenWrt/Linux router running teslahome: nftables redirects the phone's
+    HTTPS (IPv4 and IPv6) and TeslaLogger's plain-HTTP polls to its transparent port."""
+    phone, router = lan(net)
+    stand_ins = internet(net, test_ca, router)
+    proxy = teslahome(net, router, tmp_path, confdir, test_ca)
+    port = proxy.transparent_port
+    router.sh(f"""nft -f - <<'EOF'
+table inet teslahome {{
+  chain prerouting {{
+    type nat hook prerouting priority dstnat; policy accept;
+    iifname "lan0" ip saddr {PHONE} tcp dport 443 redirect to :{port}
+    iifname "lan0" ip6 saddr {PHONE6} tcp dport 443 redirect to :{port}
+    iifname "lan0" ip daddr {TESLALOGGER} tcp dport 80 redirect to :{port}
+  }}
+}}
+EOF""")
+    proxy_in(router, proxy, "Transparent Proxy listening")
+    phone_reaches_teslahome(phone, proxy, test_ca.ca_file, stand_ins, tmp_path)
+    stopped_cleanly(proxy)
+
+
+def test_router_routes_to_teslahome_on_another_host(net, tmp_path, confdir, test_ca):
+    """teslahome on a home server (another subnet): the router policy-routes the
+    phone's HTTPS and TeslaLogger's polls to it, and that host redirects them to
+    its transparent port (mitmproxy reads the destination from its own conntrack)."""
+    phone, router = lan(net)
+    stand_ins = internet(net, test_ca, router)
+    home = net.ns("home")
+    net.link(
+        router, "dmz0", "192.168.60.1/24,fd60::1/64", home, "eth0", "192.168.60.2/24,fd60::2/64"
+    )
+    home.sh("ip route add default via 192.168.60.1; ip -6 route add default via fd60::1")
+    router.sh(f"""
+        ip rule add from {PHONE} ipproto tcp dport 443 lookup 100
+        ip rule add to {TESLALOGGER} ipproto tcp dport 80 lookup 100
+        ip route add default via 192.168.60.2 table 100
+        ip -6 rule add from {PHONE6} ipproto tcp dport 443 lookup 100
+        ip -6 route add default via fd60::2 table 100
+        # the answers come back from home, not from the Internet they claim to be from
+        for c in all default lan0 wan0 dmz0; do sysctl -qw net.ipv4.conf.$c.rp_filter=0; done
+    """)
+    proxy = teslahome(net, home, tmp_path, confdir, test_ca)
+    port = proxy.transparent_port
+    home.sh(f"""nft -f - <<'EOF'
+table inet teslahome {{
+  chain prerouting {{
+    type nat hook prerouting priority dstnat; policy accept;
+    iifname "eth0" fib daddr type != local tcp dport {{ 80, 443 }} redirect to :{port}
+  }}
+}}
+EOF""")
+    proxy_in(home, proxy, "Transparent Proxy listening")
+    phone_reaches_teslahome(phone, proxy, test_ca.ca_file, stand_ins, tmp_path)
+    stopped_cleanly(proxy)
