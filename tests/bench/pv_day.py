@@ -6,7 +6,7 @@ costs per back-end, and how well the car followed the surplus.
 
 The surplus is `pv_model.PvDay` (seeded; a cloudy day and a clear one). The car
 is plugged in from the morning, asleep, at 40 % of 75 kWh with its limit at
-80 %, and falls asleep after `--sleep-after` idle minutes without a call. evcc's
+85 %, and falls asleep after `--sleep-after` idle minutes without a call. evcc's
 loop (`pv_ledger.EvccLoop`) reads the status every 30 s, sends `maxcurrent`
 only on change and enables or disables with its delays. The wallbox API, its
 controller and the back-end talk to the simulator in that back-end's shape
@@ -42,7 +42,7 @@ from wallbox.mqtt.link import MqttLink, parse_broker_url  # noqa: E402
 from wallbox.teslamate.feed import TeslaMateFeed  # noqa: E402
 from wallbox.vehicle.simulator.fleet import Fleet  # noqa: E402
 
-START_SOC, LIMIT, CAPACITY_KWH = 40.0, 80, 75.0
+START_SOC, LIMIT, CAPACITY_KWH = 40.0, 85, 75.0
 
 
 async def sample(fleet: Fleet, clock: ScaledClock, day: PvDay, evcc: EvccLoop, ledger: Ledger,
