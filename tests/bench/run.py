@@ -135,6 +135,27 @@ SECTIONS = [
         "API, and the closed Owner API. Billed: answers under 500, as Tesla counts them.",
     ),
     Section(
+        "A PV day at home: cost per back-end, and how well the car follows the surplus",
+        "pv_day.py",
+        ["--factor", "600"],
+        ["--days", "cloudy", "--backends", "fleet", "--factor", "1200"],
+        "Sunrise to sunset (12 h) of a seeded PV surplus (`tests/bench/pv_model.py`, seed "
+        "31): a slow swell, on the cloudy day 1-4 minute clouds taking 2-6 A away, and "
+        "+-1 A of jitter that changes every loop; the clear day has the swell and the "
+        "jitter. evcc's PV loop drives the wallbox API: the status every 30 s, `maxcurrent` "
+        "only on change (at least 6 A), enable after a minute at 6 A or more, disable after "
+        "3 minutes below, switches 5 minutes apart, disable at the limit. The car is "
+        "plugged in, asleep, at 40 % (75 kWh, limit 85 %) and sleeps after 10 idle minutes. "
+        "Each back-end against the simulator in its shape, without and with TeslaMate's "
+        "telemetry (Mosquitto on 127.0.0.1:1883), time x600. data/cmd/wake: answers by "
+        "kind (for Bluetooth round trips, free; a relay's price is its plan, in brackets "
+        "as Fleet API calls); $/30 days against the $10 credit; awake idle: minutes the "
+        "simulated car was awake and not charging; import: kWh drawn above the surplus; "
+        "unused: kWh of usable surplus (6-16 A, car below its limit) not drawn; % of the "
+        "day's charged kWh; in brackets the same for evcc's own wishes obeyed at once, so "
+        "the difference is the wallbox's doing.",
+    ),
+    Section(
         "The SoC guard: stopping at a target below 50 %",
         "soc_guard.py",
         [],
