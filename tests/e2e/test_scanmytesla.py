@@ -148,19 +148,20 @@ def test_other_teslalogger_paths_are_forwarded_untouched(client, upstream):
     assert seen.body == b'{"token":"abc"}'
 
 
-def test_other_hosts_keep_their_own_tls(proxy, test_ca):
-    """allow_hosts: TLS to anything but teslalogger.de is tunnelled, not intercepted."""
+def test_other_hosts_keep_their_own_tls(tmp_path, confdir, upstream, test_ca):
+    """allow_hosts: TLS to anything but teslalogger.de is tunnelled, not intercepted.
+    (The stand-in for another host listens on loopback, so the host guard lets it be.)"""
     server = FakeUpstream(tls=test_ca.server_context("example.org"))
+    options = {"smt_upstream_url": upstream.url, "host_guard_allow": f"127.0.0.1:{server.port}"}
     try:
-        client = ProxyClient(
-            proxy.port, test_ca.ca_file
-        )  # trusts the real CA only, not the proxy's
-        reply = client.send(
-            b"GET / HTTP/1.1\r\nHost: example.org\r\n\r\n",
-            host="127.0.0.1",
-            port=server.port,
-            sni="example.org",
-        )
+        with Mitmdump(tmp_path, confdir, options) as proxy:
+            client = ProxyClient(proxy.port, test_ca.ca_file)  # the real CA only, not the proxy's
+            reply = client.send(
+                b"GET / HTTP/1.1\r\nHost: example.org\r\n\r\n",
+                host="127.0.0.1",
+                port=server.port,
+                sni="example.org",
+            )
         assert reply.body == b"OK"  # the handshake verified the server's own certificate
         assert server.sni == ["example.org"]
     finally:
