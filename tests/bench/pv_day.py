@@ -45,8 +45,8 @@ from wallbox.vehicle.simulator.fleet import Fleet  # noqa: E402
 START_SOC, LIMIT, CAPACITY_KWH = 40.0, 85, 75.0
 
 
-async def sample(fleet: Fleet, clock: ScaledClock, day: PvDay, evcc: EvccLoop, ledger: Ledger,
-                 start: float, every: float) -> None:  # fmt: skip
+async def sample(fleet: Fleet, clock: ScaledClock, day: PvDay, span: tuple[float, float],
+                 evcc: EvccLoop, ledger: Ledger, start: float, every: float) -> None:  # fmt: skip
     """Integrate the car against the surplus, second by second, until cancelled.
 
     Between two looks the car's power is the mean of what it was at each (a
@@ -56,20 +56,24 @@ async def sample(fleet: Fleet, clock: ScaledClock, day: PvDay, evcc: EvccLoop, l
     last, before = 0.0, car.power_kw()
     while True:
         await clock.sleep(every)
-        now = min(clock.now() - start, day.length_s)
+        now = min(clock.now() - start, span[1] - span[0])
         fleet.advance()
         power, asked, below = car.power_kw(), evcc.asked_a(), car.soc < car.limit
         t = last
         while t < now:
             dt = min(1.0, now - t)
-            ledger.add(dt, day.surplus_a(t), (before + power) / 2, asked, below)
+            ledger.add(dt, day.surplus_a(span[0] + t), (before + power) / 2, asked, below)
             t += dt
         ledger.car(now - last, car.state == "online", power > 0)
         last, before = now, power
 
 
-async def one_day(args: argparse.Namespace, day: PvDay, kind: str, teslamate: bool) -> dict:
-    clock = ScaledClock(args.factor)
+async def one_day(
+    args: argparse.Namespace, day: PvDay, kind: str, teslamate: bool, night: bool = False
+) -> dict:
+    """Sunrise to sunset, or (`night`) sunset to sunrise: the same loop, no surplus."""
+    span = (day.length_s, 24 * 3600.0) if night else (0.0, day.length_s)
+    clock = ScaledClock(args.night_factor if night else args.factor)
     fleet = Fleet.with_cars(1, clock, soc=START_SOC, limit=LIMIT, capacity_kwh=CAPACITY_KWH,
                             state="asleep", sleep_after=args.sleep_after * 60)  # fmt: skip
     setup = await backends.start(kind, fleet)
@@ -110,15 +114,17 @@ async def one_day(args: argparse.Namespace, day: PvDay, kind: str, teslamate: bo
         for counter in (fleet.calls, fleet.billed, fleet.via):
             counter.clear()
         start = clock.now()
-        sampler = asyncio.create_task(sample(fleet, clock, day, evcc, ledger, start, args.sample))
+        sampler = asyncio.create_task(
+            sample(fleet, clock, day, span, evcc, ledger, start, args.sample)
+        )
         rounds = 0
-        while (t := clock.now() - start) < day.length_s:
+        while (t := clock.now() - start) < span[1] - span[0]:
             status = await get("status")
             soc, limit = status.get("soc"), status.get("limitsoc")
             full = status.get("charging_state") == "Complete" or (
                 soc is not None and limit is not None and soc >= limit
             )
-            for action, value in evcc.round(t, day.surplus_a(t), full):
+            for action, value in evcc.round(t, day.surplus_a(span[0] + t), full):
                 await get(f"control?{value}" if action == "enable" else f"set_amps?{value}")
             rounds += 1
             await clock.sleep(start + rounds * 30.0 - clock.now())  # evcc's ticker
@@ -133,7 +139,7 @@ async def one_day(args: argparse.Namespace, day: PvDay, kind: str, teslamate: bo
         await fake.stop()
     report = fleet.calls_report()
     return {
-        "day": "cloudy" if day.cloudy else "clear",
+        "day": "night" if night else "cloudy" if day.cloudy else "clear",
         "backend": kind,
         "telemetry": "teslamate" if teslamate else "none",
         "source": final.get("telemetry", {}).get("source"),
@@ -159,9 +165,11 @@ def main() -> None:
     parser.add_argument("--sleep-after", type=float, default=10.0, help="idle minutes to sleep")
     parser.add_argument("--teslamate-every", type=float, default=10.0, help="TeslaMate's poll, s")
     parser.add_argument("--broker", default="mqtt://127.0.0.1:1883")
+    parser.add_argument("--night", action="store_true", help="also sunset to sunrise")
+    parser.add_argument("--night-factor", type=float, default=2400.0, help="the night's time")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    for name in args.days.split(","):
+    for name in filter(None, args.days.split(",")):
         day = PvDay(seed=args.seed, cloudy=name == "cloudy", length_s=args.hours * 3600)
         results = []
         for kind in args.backends.split(","):
@@ -169,6 +177,14 @@ def main() -> None:
                 print(f"{name} day, {kind}, telemetry {telemetry}", file=sys.stderr, flush=True)
                 results.append(asyncio.run(one_day(args, day, kind, telemetry == "teslamate")))
         print_table(day, results, args)
+    if args.night:
+        day, results = PvDay(seed=args.seed, length_s=args.hours * 3600), []
+        for kind in args.backends.split(","):
+            for telemetry in args.telemetry.split(","):
+                print(f"night, {kind}, telemetry {telemetry}", file=sys.stderr, flush=True)
+                run = one_day(args, day, kind, telemetry == "teslamate", night=True)
+                results.append(asyncio.run(run))
+        print_table(day, results, args, night=True)
 
 
 if __name__ == "__main__":

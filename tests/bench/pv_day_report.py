@@ -46,16 +46,25 @@ def row(r: dict) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def print_table(day: PvDay, results: list[dict], args: argparse.Namespace) -> None:
-    name = "Cloudy" if day.cloudy else "Clear"
-    clouds = f", {len(day.clouds)} clouds (seed {day.seed})" if day.cloudy else ""
-    ideal = results[0]["ledger"].kwh.get("ideal", 0.0) if results else 0.0
-    print(
-        f"**{name} day**: {day.length_s / 3600:.0f} h sunrise to sunset{clouds}; an ideal "
-        f"follower would charge {ideal:.1f} kWh of the {results[0]['need_kwh']:.0f} the car "
-        f"takes to its limit. Time x{args.factor:.0f}, the car asleep after "
-        f"{args.sleep_after:.0f} idle minutes.\n"
-    )
+def print_table(
+    day: PvDay, results: list[dict], args: argparse.Namespace, night: bool = False
+) -> None:
+    if night:
+        print(
+            f"**The night**: {24 - day.length_s / 3600:.0f} h sunset to sunrise, the car "
+            f"asleep, evcc's loop still reading the status every 30 s. Time "
+            f"x{args.night_factor:.0f}. A whole day costs the day's dollars plus these.\n"
+        )
+    else:
+        name = "Cloudy" if day.cloudy else "Clear"
+        clouds = f", {len(day.clouds)} clouds (seed {day.seed})" if day.cloudy else ""
+        ideal = results[0]["ledger"].kwh.get("ideal", 0.0) if results else 0.0
+        print(
+            f"**{name} day**: {day.length_s / 3600:.0f} h sunrise to sunset{clouds}; an ideal "
+            f"follower would charge {ideal:.1f} kWh of the {results[0]['need_kwh']:.2f} the "
+            f"car takes to its limit. Time x{args.factor:.0f}, the car asleep after "
+            f"{args.sleep_after:.0f} idle minutes.\n"
+        )
     print(
         "| back-end | telemetry | data | cmd | wake | $/day | $/30 days | wake-ups "
         "| awake idle min | kWh | import kWh (evcc's) | unused kWh (evcc's) |"
@@ -68,7 +77,7 @@ def print_table(day: PvDay, results: list[dict], args: argparse.Namespace) -> No
         calls = ", ".join(f"{k} {n}" for k, n in sorted(r["calls"].items()) if k != "token")
         print(
             f"- {TITLES[r['backend']]}, {r['telemetry']}: {calls or 'no calls'}; "
-            f"{r['loop_calls']} loop calls; SoC {r['soc']:.1f} % at sunset; "
+            f"{r['loop_calls']} loop calls; SoC {r['soc']:.1f} % at the end; "
             f"state from {r['source']}"
         )
     print()

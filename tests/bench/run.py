@@ -137,7 +137,7 @@ SECTIONS = [
     Section(
         "A PV day at home: cost per back-end, and how well the car follows the surplus",
         "pv_day.py",
-        ["--factor", "600"],
+        ["--factor", "600", "--night"],
         ["--days", "cloudy", "--backends", "fleet", "--factor", "1200"],
         "Sunrise to sunset (12 h) of a seeded PV surplus (`tests/bench/pv_model.py`, seed "
         "31): a slow swell, on the cloudy day 1-4 minute clouds taking 2-6 A away, and "
@@ -153,7 +153,8 @@ SECTIONS = [
         "simulated car was awake and not charging; import: kWh drawn above the surplus; "
         "unused: kWh of usable surplus (6-16 A, car below its limit) not drawn; % of the "
         "day's charged kWh; in brackets the same for evcc's own wishes obeyed at once, so "
-        "the difference is the wallbox's doing.",
+        "the difference is the wallbox's doing. Then the night: 12 h, the car asleep, the "
+        "loop still running (time x2400).",
     ),
     Section(
         "The SoC guard: stopping at a target below 50 %",
