@@ -22,6 +22,12 @@ from addons.options import check_range, checked
 from addons.store import Store
 from addons.teslamate import TeslaMate
 from addons.vehicle_backend import VehicleOptions
+from addons.wallbox_control_options import (
+    BILLED_KINDS,
+    check_control_options,
+    control_settings,
+    declare_control_options,
+)
 from storage.database import StorageError
 from storage.intents import IntentStore
 from wallbox.api.security import TOKEN_FILE as SECRET_FILE
@@ -30,7 +36,6 @@ from wallbox.api.server import make_app
 from wallbox.clock import RealClock, ScaledClock
 from wallbox.control.controller import Controller
 from wallbox.control.geo import parse_pv_locations
-from wallbox.control.planner import PollPolicy
 from wallbox.control.settings import Settings
 from wallbox.supervisor import spawn
 
@@ -58,6 +63,7 @@ class WallboxApi:
         self._starting: asyncio.Task[None] | None = None
         self._followers: list[Callable[[Controller], None]] = []
         self.vehicle = VehicleOptions()  # the tesla_* options and the back-end they choose
+        self._billed = True  # the chosen back-end bills its calls (api_usage shows dollars)
 
     def when_started(self, follower: Callable[[Controller], None]) -> None:
         """Call `follower(controller)` once the controller exists (MQTT, openWB)."""
@@ -111,19 +117,7 @@ class WallboxApi:
             "known to be elsewhere, or on a DC fast charger anywhere, is no car at this charge "
             "point (status 0, commands refused with 409, nothing sent).",
         )
-        loader.add_option(
-            "wallbox_poll_charging",
-            int,
-            120,
-            "Seconds between reads of a charging car (without TeslaMate).",
-        )
-        loader.add_option(
-            "wallbox_poll_idle",
-            int,
-            900,
-            "Seconds between looks at an idle, unplugged or sleeping car; a sleeping car is "
-            "only asked whether it sleeps, which never wakes it.",
-        )
+        declare_control_options(loader)
         loader.add_option(
             "wallbox_time_factor",
             int,
@@ -143,8 +137,7 @@ class WallboxApi:
                 raise exceptions.OptionsError(f"wallbox_cars: {bad[0]!r} is not a 17-character VIN")
         checked(updated, "wallbox_pv_location", parse_pv_locations)
         check_range(updated, "wallbox_time_factor", 1, 1000, "1..1000 (1: real time)")
-        check_range(updated, "wallbox_poll_charging", 30, 2**31, "30 s or more")
-        check_range(updated, "wallbox_poll_idle", 60, 2**31, "60 s or more")
+        check_control_options(updated)
         self.vehicle.configure(updated)
         if self.controller is not None:
             live = {"wallbox_pv_location", "wallbox_pv_geofences", "wallbox_control_everywhere"}
@@ -157,11 +150,11 @@ class WallboxApi:
     def _settings(self) -> Settings:
         o = ctx.options
         return Settings(
-            policy=PollPolicy(charging_s=o.wallbox_poll_charging, idle_s=o.wallbox_poll_idle),
             pv_locations=parse_pv_locations(o.wallbox_pv_location),
             pv_geofences=frozenset(o.wallbox_pv_geofences),
             cars=tuple(v.upper() for v in o.wallbox_cars),
             control_everywhere=o.wallbox_control_everywhere,
+            **control_settings(o, billed=self._billed),
         )
 
     def _apply_settings(self) -> None:
@@ -195,6 +188,7 @@ class WallboxApi:
                     where,
                 )
         backend, choice, tokens = await self.vehicle.build(data_dir, self.teslamate.token_source())
+        self._billed = choice.kind in BILLED_KINDS
         storage = None
         try:
             storage = IntentStore(await self.store.opened())

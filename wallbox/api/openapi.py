@@ -20,6 +20,13 @@ def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
     return {"type": [kind, "null"], **extra}
 
 
+_USAGE = {
+    "type": "object",
+    "description": "billed calls by kind, and their price at Tesla's rates",
+    "properties": {k: {"type": "integer"} for k in ("data", "command", "wake")}
+    | {"usd": {"type": "number"}},
+}
+
 STATUS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "The car as a wallbox sees it (shared/seeds/001), plus what a caller "
@@ -55,6 +62,7 @@ STATUS_SCHEMA: dict[str, Any] = {
             "description": "from charger_power / (volts x amps); 0 when no current flows",
         },
         "energy": _nullable("number", description="charge_energy_added, kWh"),
+        "predicted": {"type": "array", "items": {"type": "string", "enum": ["soc", "energy"]}},
         "limitsoc": _nullable("integer", description="the car's own charge limit, %"),
         "carmaxamp": _nullable("integer", description="charge_current_request_max, A"),
         "plugged_in": _nullable("boolean"),
@@ -113,6 +121,13 @@ STATUS_SCHEMA: dict[str, Any] = {
                     "number", minimum=0, description="s since TeslaMate's newest message"
                 ),
             },
+        },
+        "api_usage": {
+            "type": "object",
+            "description": "this car's vehicle API calls as Tesla bills them, by the local "
+            "calendar, since the process started; billed false: Bluetooth or the Owner API",
+            "properties": {"billed": {"type": "boolean"}, "today": _USAGE, "month": _USAGE}
+            | {"month_projected_usd": {"type": "number"}, "credit_usd": {"type": "number"}},
         },
     },
 }

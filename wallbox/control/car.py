@@ -27,6 +27,7 @@ from wallbox.control.settings import WAIT_MAX_S, Settings
 from wallbox.control.status import WallboxStatus
 from wallbox.vehicle.backend import Vehicle, VehicleBackend
 from wallbox.vehicle.charge_state import ChargeState
+from wallbox.vehicle.metering import ApiUsage, MeteredBackend
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,11 @@ class CarController:
     ) -> None:
         self.number = number
         self.vehicle = vehicle
-        self.backend = backend
+        # every call this car's worker makes is counted as Tesla bills it (api_usage)
+        self.usage = ApiUsage(
+            f"car {number}", clock.wall, billed=settings.billed, credit_usd=settings.credit_usd
+        )
+        self.backend: VehicleBackend = MeteredBackend(backend, self.usage)
         self.clock = clock
         self.settings = settings
         self.storage = storage
@@ -216,6 +221,7 @@ class CarController:
             prediction=predict(
                 self.car, now, self.knowledge.measured_at, self.knowledge.kwh_per_percent
             ),
+            api_usage=self.usage.report(),
         )
 
     def changed(self) -> None:
@@ -225,8 +231,11 @@ class CarController:
             return
         status = self.status()
         skip = {"age", "updated", "next_try_in", "pending", "last_error_at", "telemetry"}
+        skip.add("api_usage")  # its projection moves with the clock; its counts are kept
+        usage = status["api_usage"]
         signature = (
             tuple((k, repr(v)) for k, v in status.items() if k not in skip),
+            repr((usage["today"], usage["month"])),
             tuple(sorted(g.value for g in self.goals)),
             (status["telemetry"]["source"], status["telemetry"]["reason"]),
         )

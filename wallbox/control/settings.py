@@ -8,6 +8,7 @@ from wallbox.control.charge_point import ChargePoint
 from wallbox.control.coalescing import Coalescing
 from wallbox.control.geo import PvLocation
 from wallbox.control.planner import PollPolicy
+from wallbox.vehicle.billing import CREDIT_USD
 
 WAIT_MAX_S = 120.0  # the longest a caller may wait for a command's confirmation
 
@@ -29,6 +30,8 @@ class Settings:
     feed_start_wait_s: float = 5.0
     control_everywhere: bool = False  # wallbox_control_everywhere: no charge-point guard
     coalescing: Coalescing = field(default_factory=Coalescing)  # wallbox_amps_*
+    billed: bool = True  # the back-end bills calls (Fleet API, relays); BLE, Owner API: no
+    credit_usd: float = CREDIT_USD  # wallbox_api_credit: the month's free credit
 
     @property
     def charge_point(self) -> ChargePoint:

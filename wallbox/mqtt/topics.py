@@ -5,6 +5,7 @@
     <prefix>/<car>/smt/time              the phone's time of the newest upload (retained)
     <prefix>/<car>/wallbox/<field>       a field of the wallbox status JSON (retained)
     <prefix>/<car>/wallbox/state         the whole status JSON (retained)
+    <prefix>/<car>/wallbox/api_usage     billed calls and dollars, today and this month (JSON)
     <prefix>/<car>/wallbox/set/control   command: 1 | 0 (also ON/OFF, true/false)
     <prefix>/<car>/wallbox/set/amps      command: whole amps, as set_amps
     <prefix>/<car>/wallbox/set/soc       command: percent, as set_soc (1-49 guarded)
@@ -59,6 +60,7 @@ WALLBOX_FIELDS = (
     "evcc_status",
     "enabled",
     "last_error",
+    "api_usage",  # JSON: {"billed", "today", "month", "month_projected_usd", "credit_usd"}
 )
 # Published even before the car's data was read: they are not the car's values.
 NOT_FROM_THE_CAR = frozenset({"last_error"})

@@ -238,3 +238,16 @@ def test_energy_added_elsewhere_does_not_count_at_this_charge_point():
     assert meter.update(0.5) == 2500  # a new session at home
     old = ImportedMeter.from_json({"total_wh": 3000.0, "session_kwh": 0.5})  # an older file
     assert old.reading == 3500 and old.update(0.7) == 3700
+
+
+def test_the_api_usage_has_a_topic_of_its_own():
+    usage = {
+        "billed": True,
+        "today": {"data": 2, "command": 40, "wake": 0, "usd": 0.044},
+        "month": {"data": 20, "command": 400, "wake": 1, "usd": 0.46},
+        "month_projected_usd": 1.38,
+        "credit_usd": 10.0,
+    }
+    messages = wallbox_messages("th", STATUS | {"api_usage": usage})
+    assert json.loads(messages["th/1/wallbox/api_usage"]) == usage
+    assert json.loads(messages["th/1/wallbox/state"])["api_usage"] == usage
