@@ -24,7 +24,7 @@ PACKAGES = ("addons", "storage", "wallbox", "certs")
 MAX_LINES = 300
 
 # Lower number = lower floor. A room may import its own floor and the ones below.
-FLOORS = {"vehicle": 0, "teslamate": 1, "control": 2, "api": 3, "mqtt": 3}
+FLOORS = {"vehicle": 0, "teslamate": 1, "telemetry": 1, "control": 2, "api": 3, "mqtt": 3}
 # Under every floor: imported from anywhere (addons too), importing none of the rooms.
 BASEMENT = ("wallbox.clock", "wallbox.iso_time", "wallbox.supervisor")
 
@@ -43,6 +43,7 @@ RULES = (
     "storage.export_format",
     "storage.handout_rule",
     "storage.records",
+    "wallbox.api.ble_shapes",
     "wallbox.api.query",
     "wallbox.control.car_status",
     "wallbox.control.charge_point",
@@ -62,6 +63,11 @@ RULES = (
     "wallbox.teslamate.audience",
     "wallbox.teslamate.health",
     "wallbox.teslamate.values",
+    "wallbox.telemetry.fleet",
+    "wallbox.telemetry.health",
+    "wallbox.telemetry.model",
+    "wallbox.telemetry.tb2m",
+    "wallbox.telemetry.wire",
     "wallbox.vehicle.answers",
     "wallbox.vehicle.billing",
     "wallbox.vehicle.ble_wire",
