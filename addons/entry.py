@@ -25,6 +25,7 @@ from addons.mqtt import Mqtt
 from addons.scanmytesla import ScanMyTesla
 from addons.smt_view import SmtView
 from addons.store import Store
+from addons.telemetry import Telemetry
 from addons.teslamate import TeslaMate
 from addons.wallbox_api import WallboxApi
 from addons.webui import WebUi
@@ -35,7 +36,8 @@ teslamate = TeslaMate()  # options only: the wallbox API runs its feed and token
 smt = ScanMyTesla(store, mirror)
 intercept = TeslaloggerIntercept()
 guard = HostGuard(intercept)
-wallbox = WallboxApi(store, teslamate, proxied=guard.opened_by_proxy)
+telemetry = Telemetry()  # options only, like TeslaMate's
+wallbox = WallboxApi(store, teslamate, proxied=guard.opened_by_proxy, telemetry=telemetry)
 marks = FlowMarks()
 limit = FlowLimit()
 
@@ -44,6 +46,7 @@ features = [
     mirror,
     wallbox,
     teslamate,  # after the wallbox API: its MQTT link closes once the controller stopped
+    telemetry,  # the same for the push feeds' links
     Mqtt(store, wallbox),  # publishes stored samples and the wallbox's status
     intercept,
     guard,

@@ -20,6 +20,7 @@ from mitmproxy import ctx, exceptions
 
 from addons.options import check_range, checked
 from addons.store import Store
+from addons.telemetry import Telemetry
 from addons.teslamate import TeslaMate
 from addons.vehicle_backend import VehicleOptions
 from addons.wallbox_control_options import (
@@ -51,12 +52,14 @@ class WallboxApi:
         teslamate: TeslaMate | None = None,
         *,
         proxied: Callable[[tuple[str, int] | None], bool] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         """`proxied(peer)`: whether a loopback peer is this process's own proxy
         connection, made for a client elsewhere (host_guard.py)."""
         self.store = store
         self.proxied = proxied
         self.teslamate = teslamate or TeslaMate()
+        self.telemetry = telemetry or Telemetry()  # push feeds beside TeslaMate's
         self.controller: Controller | None = None
         self._runner: web.AppRunner | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -201,7 +204,7 @@ class WallboxApi:
             )
         factor = o.wallbox_time_factor
         clock = RealClock() if factor == 1 else ScaledClock(factor)
-        feed = self.teslamate.start_feed(clock)
+        feed = self.telemetry.start_feed(clock, self.teslamate.start_feed(clock))
         self.controller = Controller(
             backend, clock=clock, settings=self._settings(), storage=storage, feed=feed
         )
@@ -231,7 +234,8 @@ class WallboxApi:
             self.controller.stop()
             return
         where = ", ".join(_url(s.getsockname()) for s in self._server.sockets)
-        telemetry = f"TeslaMate at {self.teslamate.link.broker}" if self.teslamate.link else "none"
+        feeds = [f"TeslaMate at {self.teslamate.link.broker}"] if self.teslamate.link else []
+        telemetry = ", ".join(self.telemetry.described() + feeds) or "none"
         logger.info(
             "wallbox API listening at %s (vehicle API: %s, tokens: %s, telemetry: %s)",
             where,

@@ -13,6 +13,7 @@ from typing import Any
 from wallbox.control.intent import AMPS_CEILING, SWITCH_OFF, SWITCH_ON
 from wallbox.control.planner import Goal
 from wallbox.control.settings import WAIT_MAX_S
+from wallbox.telemetry import fleet, tb2m
 from wallbox.teslamate.health import TESLA_API, TESLAMATE
 
 
@@ -114,7 +115,10 @@ STATUS_SCHEMA: dict[str, Any] = {
             "while it is healthy and fresh (no Tesla API reads), else the Tesla API",
             "required": ["source", "reason", "since", "teslamate_report_age"],
             "properties": {
-                "source": {"type": "string", "enum": [TESLAMATE, TESLA_API]},
+                "source": {
+                    "type": "string",
+                    "enum": [TESLAMATE, fleet.SOURCE, tb2m.SOURCE, TESLA_API],
+                },
                 "reason": {"type": "string", "description": "why this source, in words"},
                 "since": _nullable("string", description="when the source last switched (UTC)"),
                 "teslamate_report_age": _nullable(
