@@ -7,12 +7,15 @@ and another host (203.0.113.20), both with certificates of a test CA the phone
 trusts like a public one; the phone also trusts teslahome's CA.
 """
 
+import json
 import os
+import shutil
+import subprocess
 
 import pytest
 from conftest import IN_CI
 
-from support.mitm import Mitmdump
+from support.mitm import ROOT, Mitmdump
 from support.ports import free_port
 from support.teslalogger import TeslaLogger
 from support.uploads import upload_body
@@ -44,8 +47,11 @@ def internet(net: Net, test_ca, gateway: Ns) -> dict[str, StandIn]:
     )  # fmt: skip
     inet.sh("ip route add default via 203.0.113.1; ip -6 route add default via 2001:db8:113::1")
     stand_ins = {}
-    for name, addr in (("teslalogger.de", TESLALOGGER), ("other", OTHER), ("other6", OTHER6)):
-        host = "teslalogger.de" if name == "teslalogger.de" else "other.example"
+    for name, addr in (
+        ("teslalogger.de", TESLALOGGER), ("teslalogger.de6", TESLALOGGER6),
+        ("other", OTHER), ("other6", OTHER6),
+    ):  # fmt: skip
+        host = "teslalogger.de" if name.startswith("teslalogger") else "other.example"
         stand_ins[name] = StandIn(inet, addr, 443, host, test_ca.server_context(host))
         net.on_close(stand_ins[name].close)
     return stand_ins
@@ -164,3 +170,94 @@ EOF""")
     proxy_in(home, proxy, "Transparent Proxy listening")
     phone_reaches_teslahome(phone, proxy, test_ca.ca_file, stand_ins, tmp_path)
     stopped_cleanly(proxy)
+
+
+HALVES = {"0.0.0.0/0": ["0.0.0.0/1", "128.0.0.0/1"], "::/0": ["::/1", "8000::/1"]}
+
+
+def wg_quick(phone: Ns, net: Net, conf: str, tmp_path) -> None:
+    """What the WireGuard app does with `conf`: wireguard-go (userspace, as on a
+    phone), the keys and peer from it, then its Address, DNS and AllowedIPs."""
+    settings = {}
+    for line in conf.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            settings[key.strip()] = value.strip()
+    (tmp_path / "wg0.conf").write_text(conf)
+    stripped = tmp_path / "wg0.stripped"
+    stripped.write_text(phone.sh(f"wg-quick strip {tmp_path / 'wg0.conf'}"))
+    wireguard_go = phone.popen(["wireguard-go", "-f", "wg0"], stdout=subprocess.DEVNULL)
+    net.on_close(lambda: (wireguard_go.terminate(), wireguard_go.wait(10)))
+    phone.sh("until ip link show wg0 >/dev/null 2>&1; do sleep 0.05; done", timeout=20)
+    routes = "".join(
+        f"ip {'-6 ' if ':' in half else ''}route add {half} dev wg0\n"
+        for net_ in settings["AllowedIPs"].split(",")
+        for half in HALVES.get(net_, [net_])  # over the default route, not instead of it
+    )
+    phone.sh(
+        f"wg setconf wg0 {stripped}\nip addr add {settings['Address']} dev wg0\n"
+        f"ip link set wg0 up\n{routes}"
+    )
+    phone.etc_file("resolv.conf", f"nameserver {settings['DNS']}\n")
+
+
+def test_wireguard_phone_on_mobile_data(net, tmp_path, confdir, test_ca):
+    """A phone on mobile data with the WireGuard app (wireguard-go) and the config
+    exactly as `make wireguard` prints it: DNS through the tunnel, check_token,
+    the upload, TeslaLogger's poll; other hosts untouched; the key never logged."""
+    if reason := tools_missing("wireguard-go", "wg", "wg-quick", "make"):
+        (pytest.fail if IN_CI else pytest.skip)(reason)
+    phone, home = net.ns("phone"), net.ns("home")
+    # Mobile data, dual-stack: home stands in for the carrier too, so IPv6 would
+    # reach the Internet around the tunnel if the config let it.
+    net.link(
+        phone, "eth0", "198.51.100.2/24,fd51::2/64", home, "mob0", "198.51.100.1/24,fd51::1/64"
+    )
+    phone.sh("ip -6 route add default via fd51::1")
+    home.sh("sysctl -qw net.ipv6.conf.all.forwarding=1")
+    stand_ins = internet(net, test_ca, home)
+    home.etc_file(
+        "hosts",
+        f"{TESLALOGGER} teslalogger.de\n{TESLALOGGER6} teslalogger.de\n{OTHER} other.example\n",
+    )
+    certs = tmp_path / "certs"
+    shutil.copytree(confdir, certs)
+    port = free_port()
+    options = {"ssl_verify_upstream_trusted_ca": test_ca.ca_file, "termlog_verbosity": "debug"}
+    proxy = Mitmdump(
+        tmp_path, certs, options, extra_args=["--mode", f"wireguard@{port}"],
+        listen_host="", wrapper=home.command([]),
+    )  # fmt: skip
+    net.on_close(lambda: stop_proxy(proxy))
+    proxy_in(home, proxy, "WireGuard server listening")
+
+    made = subprocess.run(
+        ["make", "-s", "-o", ".venv/.installed", "wireguard", f"CERTS_DIR={certs}",
+         f"WG_ENDPOINT=198.51.100.1:{port}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    wg_quick(phone, net, made.stdout, tmp_path)
+
+    smt = "https://teslalogger.de"
+    ca = ["--cacert", proxy.ca_file]
+    assert curl(phone, *ca, "-d", f"t={TOKEN}", f"{smt}/check_token.php") == (200, "OK")
+    body = tmp_path / "upload"
+    body.write_bytes(upload_body(TOKEN, 1))
+    assert curl(phone, *ca, "--data-binary", f"@{body}", f"{smt}/insert_scanmytesla.php") == (
+        200,
+        "OK",
+    )
+    # The tunnel's DNS also gives teslalogger.de's IPv6 address: that must not get around it
+    assert curl(phone, "-6", *ca, "-d", f"t={TOKEN}", f"{smt}/check_token.php") == (200, "OK")
+    poll = curl(phone, "-d", f"t={TOKEN}", "http://teslalogger.de/get_scanmytesla.php")
+    assert poll[0] == 200 and TeslaLogger().take(poll[1].encode()) == 7, poll
+    assert curl(phone, *ca, f"{smt}/wakefile.php") == (200, "teslalogger.de GET /wakefile.php")
+    page = curl(phone, "--cacert", test_ca.ca_file, "https://other.example/page")
+    assert page == (200, "other.example GET /page")
+    assert stand_ins["other"].requests == [("/page", b"")]
+
+    stopped_cleanly(proxy)
+    client_key = json.loads((certs / "wireguard.conf").read_text())["client_key"]
+    assert f"PrivateKey = {client_key}" in made.stdout
+    assert client_key not in proxy.log

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from socketserver import TCPServer
 
 from support.mitm import Mitmdump
 
@@ -163,6 +164,13 @@ class StandIn:
 
         class Server(ThreadingHTTPServer):
             address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            daemon_threads = True
+
+            def server_bind(self) -> None:
+                # not HTTPServer's: its reverse lookup of the address waits for a DNS
+                # server no namespace here has
+                TCPServer.server_bind(self)
+                self.server_name, self.server_port = address, port
 
         def bind() -> ThreadingHTTPServer:
             server = Server((address, port), Handler)
@@ -171,7 +179,6 @@ class StandIn:
             return server
 
         self.server = ns.call(bind)
-        self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
