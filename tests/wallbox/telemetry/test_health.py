@@ -1,0 +1,53 @@
+"""The one health rule every push source is judged by: the first matching line decides."""
+
+import pytest
+
+from wallbox.telemetry.health import SourceFacts, judge
+from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, UNKNOWN
+
+BASE = dict(
+    label="fleet-telemetry",
+    now=1000.0,
+    rhythm_s=180.0,
+    connected=True,
+    bridge_online=None,
+    last_report_at=990.0,
+    car_state=ONLINE,
+    has_charge_data=True,
+    charging=False,
+    commanded_at=None,
+)
+
+
+@pytest.mark.parametrize(
+    "changes, trusted, words",
+    [
+        ({}, True, "a parked car is quiet"),
+        ({"connected": False}, False, "not connected to fleet-telemetry's MQTT broker"),
+        ({"bridge_online": False}, False, "says it is offline"),
+        ({"bridge_online": True}, True, "a parked car is quiet"),
+        ({"last_report_at": None}, False, "nothing from fleet-telemetry"),
+        ({"has_charge_data": False}, False, "has not told the charge state"),
+        # parked and silent for hours: quiet, not lost
+        ({"last_report_at": -50000.0}, True, "a parked car is quiet"),
+        ({"charging": True}, True, "reports while charging"),
+        ({"charging": True, "last_report_at": 820.0}, True, "reports while charging"),
+        ({"charging": True, "last_report_at": 819.0}, False, "silent for 181 s while charging"),
+        # asleep or offline by the feed's own word: known, not silent
+        ({"car_state": ASLEEP, "last_report_at": 0.0}, True, "the car is asleep: known"),
+        ({"car_state": OFFLINE, "last_report_at": 0.0}, True, "the car is offline: known"),
+        ({"car_state": ASLEEP, "has_charge_data": False}, False, "has not told the charge"),
+        ({"car_state": UNKNOWN}, True, "a parked car is quiet"),
+        # a command must be answered within the rhythm
+        ({"commanded_at": 995.0}, True, "a parked car is quiet"),
+        ({"commanded_at": 995.0, "now": 1175.0}, True, "a parked car is quiet"),
+        ({"commanded_at": 995.0, "now": 1176.0}, False, "nothing in 181 s after a command"),
+        ({"commanded_at": 980.0, "now": 5000.0}, True, "a parked car is quiet"),  # heard since
+        # a command wakes the car: "asleep" after it is no excuse
+        ({"commanded_at": 995.0, "now": 1176.0, "car_state": ASLEEP}, False, "after a command"),
+    ],
+)
+def test_judge(changes, trusted, words):
+    verdict = judge(SourceFacts(**(BASE | changes)))
+    assert verdict.trusted is trusted
+    assert words in verdict.reason
