@@ -261,3 +261,59 @@ def test_wireguard_phone_on_mobile_data(net, tmp_path, confdir, test_ca):
     client_key = json.loads((certs / "wireguard.conf").read_text())["client_key"]
     assert f"PrivateKey = {client_key}" in made.stdout
     assert client_key not in proxy.log
+
+
+def test_dns_override_with_a_reverse_listener(net, tmp_path, confdir, test_ca):
+    """Home Wi-Fi: the router's DNS (dnsmasq) answers teslalogger.de with the home
+    host, where teslahome listens as a reverse proxy on 443 (the phone) and 80
+    (TeslaLogger's polls). The home host resolves through the same DNS, so what
+    goes on to teslalogger.de uses smt_upstream_url's IP; other hosts never
+    see teslahome at all."""
+    if reason := tools_missing("dnsmasq"):
+        (pytest.fail if IN_CI else pytest.skip)(reason)
+    phone, router = lan(net)
+    stand_ins = internet(net, test_ca, router)
+    home = net.ns("home")
+    net.link(router, "dmz0", "192.168.60.1/24", home, "eth0", "192.168.60.2/24")
+    home.sh("ip route add default via 192.168.60.1")
+    dns = router.popen(
+        ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
+         "--listen-address=192.168.50.1", "--listen-address=192.168.60.1",
+         "--address=/teslalogger.de/192.168.60.2", f"--host-record=other.example,{OTHER}",
+         f"--pid-file={tmp_path / 'dnsmasq.pid'}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    net.on_close(lambda: (dns.terminate(), dns.wait(10)))
+    phone.etc_file("resolv.conf", "nameserver 192.168.50.1\n")
+    home.etc_file("resolv.conf", "nameserver 192.168.60.1\n")
+    phone.sh("until getent hosts teslalogger.de >/dev/null; do sleep 0.05; done", timeout=20)
+    options = {
+        "smt_upstream_url": f"https://{TESLALOGGER}",
+        "ssl_verify_upstream_trusted_ca": test_ca.ca_file,
+    }
+    reverse = [
+        "--mode",
+        "reverse:https://teslalogger.de@443",
+        "--mode",
+        "reverse:http://teslalogger.de@80",
+    ]
+    proxy = Mitmdump(
+        tmp_path, confdir, options, extra_args=reverse, listen_host="", wrapper=home.command([])
+    )
+    net.on_close(lambda: stop_proxy(proxy))
+    proxy_in(home, proxy, "listening at *:80")
+
+    smt = "https://teslalogger.de"
+    ca = ["--cacert", proxy.ca_file]
+    assert curl(phone, *ca, "-d", f"t={TOKEN}", f"{smt}/check_token.php") == (200, "OK")
+    body = tmp_path / "upload"
+    body.write_bytes(upload_body(TOKEN, 1))
+    insert = curl(phone, *ca, "--data-binary", f"@{body}", f"{smt}/insert_scanmytesla.php")
+    assert insert == (200, "OK")
+    poll = curl(phone, "-d", f"t={TOKEN}", "http://teslalogger.de/get_scanmytesla.php")
+    assert poll[0] == 200 and TeslaLogger().take(poll[1].encode()) == 7, poll
+    assert curl(phone, *ca, f"{smt}/wakefile.php") == (200, "teslalogger.de GET /wakefile.php")
+    assert [path for path, _ in stand_ins["teslalogger.de"].requests] == ["/wakefile.php"]
+    page = curl(phone, "--cacert", test_ca.ca_file, "https://other.example/page")
+    assert page == (200, "other.example GET /page")
+    stopped_cleanly(proxy)
