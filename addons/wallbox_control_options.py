@@ -24,31 +24,31 @@ def declare_control_options(loader) -> None:
         "SoC and energy.",
     )
     loader.add_option(
-        "wallbox_amps_fall_now",
+        "wallbox_amps_step",
         int,
         3,
-        "A fall of the charging current by this many amps or more goes to a charging car "
-        "at once (it would draw from the grid); 1: every change at once.",
+        "A change of the charging current by this many amps or more is a step: a fall goes "
+        "to a charging car at once (it would draw from the grid), a rise after "
+        "wallbox_amps_short_wait. 1 with both waits 0: every change at once.",
     )
     loader.add_option(
-        "wallbox_amps_fall_wait",
+        "wallbox_amps_short_wait",
         int,
         60,
-        "Seconds a smaller fall must last before it goes to a charging car.",
+        "Seconds a step up, or a smaller fall, must last before it goes to a charging car.",
     )
     loader.add_option(
-        "wallbox_amps_rise_wait",
+        "wallbox_amps_long_wait",
         int,
         300,
-        "Seconds a rise (or a change within wallbox_amps_deadband) must last before it "
-        "goes to a charging car; 0 with wallbox_amps_fall_wait 0 and fall_now 1: every "
-        "change at once.",
+        "Seconds a smaller rise, or a change within wallbox_amps_deadband either way, must "
+        "last before it goes to a charging car.",
     )
     loader.add_option(
         "wallbox_amps_deadband",
         int,
         1,
-        "Changes of at most this many amps (evcc's jitter) wait wallbox_amps_rise_wait either way.",
+        "Changes of at most this many amps (evcc's jitter) wait wallbox_amps_long_wait.",
     )
     loader.add_option(
         "wallbox_api_credit",
@@ -69,9 +69,9 @@ def declare_control_options(loader) -> None:
 def check_control_options(updated: set[str]) -> None:
     check_range(updated, "wallbox_poll_charging", 30, 2**31, "30 s or more")
     check_range(updated, "wallbox_poll_idle", 60, 2**31, "60 s or more")
-    check_range(updated, "wallbox_amps_fall_now", 1, 48, "1..48 A")
-    check_range(updated, "wallbox_amps_fall_wait", 0, 3600, "0..3600 s")
-    check_range(updated, "wallbox_amps_rise_wait", 0, 3600, "0..3600 s")
+    check_range(updated, "wallbox_amps_step", 1, 48, "1..48 A")
+    check_range(updated, "wallbox_amps_short_wait", 0, 3600, "0..3600 s")
+    check_range(updated, "wallbox_amps_long_wait", 0, 3600, "0..3600 s")
     check_range(updated, "wallbox_amps_deadband", 0, 48, "0..48 A")
     check_range(updated, "wallbox_api_credit", 0, 10_000, "0..10000 US dollars")
 
@@ -81,9 +81,9 @@ def control_settings(o: Any, *, billed: bool) -> dict[str, Any]:
     return {
         "policy": PollPolicy(charging_s=o.wallbox_poll_charging, idle_s=o.wallbox_poll_idle),
         "coalescing": Coalescing(
-            fall_now_a=o.wallbox_amps_fall_now,
-            fall_wait_s=o.wallbox_amps_fall_wait,
-            rise_wait_s=o.wallbox_amps_rise_wait,
+            step_a=o.wallbox_amps_step,
+            short_wait_s=o.wallbox_amps_short_wait,
+            long_wait_s=o.wallbox_amps_long_wait,
             deadband_a=o.wallbox_amps_deadband,
         ),
         "billed": billed,

@@ -80,7 +80,7 @@ def test_set_amps_and_set_soc_reach_the_car(wallbox, sim):
     assert code == 200 and body["status"] == 3, body
     car = sim.car()
     assert (car["amps_request"], car["limit"], car["charging"]) == (6, 85, True)
-    # a rise to a charging car waits wallbox_amps_rise_wait (300 s: 15 s here), then goes
+    # a small rise to a charging car waits wallbox_amps_long_wait (300 s: 15 s here)
     code, body = wallbox.get("/command/1/set_charging_amps?8&wait=120")
     assert code == 202 and "a rise from 6 A" in body["pending"][0]["waiting_for"], body
     until(lambda: sim.car()["amps_request"] == 8, 30, what="the coalesced rise")

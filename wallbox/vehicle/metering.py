@@ -51,7 +51,7 @@ class ApiUsage:
             logger.warning(
                 "%s: at this pace the vehicle API costs $%.2f this month, more than the "
                 "$%.2f credit (so far $%.2f: %s); fewer calls: TeslaMate telemetry, or "
-                "longer wallbox_amps_rise_wait / wallbox_poll_charging",
+                "longer wallbox_amps_long_wait / wallbox_poll_charging",
                 self.name,
                 report["month_projected_usd"],
                 self.credit_usd,

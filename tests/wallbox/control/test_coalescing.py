@@ -9,7 +9,7 @@ from wallbox.control.coalescing import (
     why_held,
 )
 
-RULE = Coalescing(fall_now_a=3, fall_wait_s=60, rise_wait_s=300, deadband_a=1)
+RULE = Coalescing(step_a=3, short_wait_s=60, long_wait_s=300, deadband_a=1)
 BELOW, ABOVE = Drift(-1, 100.0), Drift(1, 100.0)
 
 
@@ -41,10 +41,12 @@ def test_the_drift(before, wanted, asked, now, after):
         (8, 10, BELOW, 130.0, 30.0),  # ... counted from the drift's start
         (8, 10, BELOW, 160.0, 0.0),  # ... then it goes
         (8, 10, None, 100.0, 60.0),  # no drift yet: it starts now
-        (13, 10, ABOVE, 100.0, 300.0),  # a rise waits five minutes
-        (13, 10, ABOVE, 399.0, 1.0),
-        (13, 10, ABOVE, 400.0, 0.0),
-        (13, 10, ABOVE, 500.0, 0.0),  # long due
+        (12, 10, ABOVE, 100.0, 300.0),  # a small rise waits five minutes
+        (12, 10, ABOVE, 399.0, 1.0),
+        (12, 10, ABOVE, 400.0, 0.0),
+        (12, 10, ABOVE, 500.0, 0.0),  # long due
+        (13, 10, ABOVE, 100.0, 60.0),  # a big rise (a cloud passed) waits a minute
+        (13, 10, ABOVE, 160.0, 0.0),
         (11, 10, ABOVE, 100.0, 300.0),  # jitter up: the dead-band's wait
         (9, 10, BELOW, 100.0, 300.0),  # jitter down: as long
         (9, 10, BELOW, 400.0, 0.0),  # a lasting fall of 1 A goes in the end
@@ -65,4 +67,4 @@ def test_why_a_change_waits_is_told():
     assert why_held(13, 10, 42.4) == (
         "13 A goes to the car in 42 s if still wanted (a rise from 10 A)"
     )
-    assert "a small fall from 10 A" in why_held(8, 10, 60)
+    assert "a fall from 10 A" in why_held(8, 10, 60)

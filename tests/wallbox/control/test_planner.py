@@ -253,7 +253,7 @@ def test_a_start_the_car_accepted_is_read_once_soon_and_polls_count_from_the_rea
     assert next_read_in(told, Intent(), NOW, POLICY, measured_at=NOW - 100) == 20
 
 
-RULE = Coalescing(fall_now_a=3, fall_wait_s=60, rise_wait_s=300, deadband_a=1)
+RULE = Coalescing(step_a=3, short_wait_s=60, long_wait_s=300, deadband_a=1)
 AT_10 = dict(charge_current_request=10, **CHARGING)
 
 
@@ -263,7 +263,7 @@ AT_10 = dict(charge_current_request=10, **CHARGING)
         (car(**AT_10), 6, Drift(-1, NOW), True, None),  # a big fall: at once
         (car(**AT_10), 8, Drift(-1, NOW), False, 60),  # a small one waits
         (car(**AT_10), 8, Drift(-1, NOW - 60), True, None),  # ... and then goes
-        (car(**AT_10), 14, Drift(1, NOW - 100), False, 200),  # a rise waits longer
+        (car(**AT_10), 12, Drift(1, NOW - 100), False, 200),  # a small rise waits longer
         (car(charge_current_request=10), 14, None, True, None),  # not charging: at once
     ],
 )
