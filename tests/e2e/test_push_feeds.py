@@ -1,0 +1,181 @@
+"""Push feeds end to end: a real mitmdump with every addon, the car simulator as a process,
+and a fake fleet-telemetry dispatcher or TeslaBle2Mqtt publishing the simulated car to the
+real Mosquitto (under a topic prefix of its own per test).
+
+Clocks run 20 times faster (wallbox_time_factor, the simulator's --time-factor):
+a silence limit of 60 s is 3 s of real time.
+"""
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+import pytest
+
+from support.fake_push_feeds import PushMirror, fleet_topics, tb2m_topics
+from support.mitm import Mitmdump
+from support.tesla_sim import Simulator, until
+from support.wallbox_client import FACTOR, Wallbox, wallbox_options
+
+pytestmark = [pytest.mark.e2e, pytest.mark.service]
+
+SILENCE_S = 60
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str  # telemetry_<key>_*
+    source: str  # the status's telemetry.source
+    where: str  # the option naming the topics' start
+    topics: object
+
+
+FLEET = Kind("fleet", "fleet_telemetry", "topic_base", partial(fleet_topics, strings=True))
+TB2M = Kind("tb2m", "tb2m", "prefix", tb2m_topics)
+
+
+def feed_options(kind: Kind, broker, base: str) -> dict:
+    name = f"telemetry_{kind.key}"
+    return {
+        f"{name}_mqtt_url": f"mqtt://{broker.url.host}:{broker.url.port}",
+        f"{name}_{kind.where}": base,
+        f"{name}_silence_s": SILENCE_S,
+    }
+
+
+@pytest.fixture
+def sim(tmp_path):
+    with Simulator(tmp_path, time_factor=FACTOR) as simulator:
+        yield simulator
+
+
+@pytest.fixture(params=[FLEET, TB2M], ids=["fleet", "tb2m"])
+def kind(request) -> Kind:
+    return request.param
+
+
+@pytest.fixture
+def base() -> str:
+    return f"teslahome-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def feed(broker, sim, kind, base):
+    with PushMirror(broker, sim.url, sim.car()["vin"], base, kind.topics) as mirror:
+        until(lambda: mirror.bursts > 0, 10, what="the feed's first values")
+        yield mirror
+
+
+@pytest.fixture
+def wallbox(tmp_path, confdir, sim, broker, kind, base, feed):
+    options = wallbox_options(sim.url, **feed_options(kind, broker, base))
+    with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening at") as proxy:
+        yield Wallbox(proxy).ready()
+
+
+def at(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def wait_source(wallbox, wanted: str, timeout: float = 20.0) -> dict:
+    return until(
+        lambda: (s := wallbox.status())["telemetry"]["source"] == wanted and s,
+        timeout,
+        what=f"telemetry from {wanted}",
+    )
+
+
+def test_the_status_follows_the_feed_and_the_car_is_never_read(wallbox, sim, kind):
+    status = wait_source(wallbox, kind.source)
+    assert status["telemetry"]["report_age"] is not None
+    assert sim.reads() == 0, sim.calls()  # the retained state at start: nothing read
+    sim.patch({"soc": 55})
+    until(lambda: wallbox.status()["soc"] == 55, 10, what="the new SoC")
+    code, body = wallbox.get("/tlwb/1/control?1&wait=120")
+    assert code == 200 and body["status"] == 3, body
+    code, body = wallbox.get("/tlwb/1/set_amps?10&wait=120")
+    assert code == 200 and sim.car()["amps_request"] == 10, body
+    until(lambda: wallbox.status()["amps"] == 10, 10, what="10 A reported by the feed")
+    time.sleep(5)  # 100 simulated seconds: three 30-second polls of a charging car, skipped
+    assert sim.reads() == 0, sim.calls()
+    assert [c[1] for c in sim.car()["commands"]] == ["charge_start", "set_charging_amps"]
+    sim.patch({"plugged_in": False})
+    body = wallbox.wait_status(0, 10)
+    assert body["plugged_in"] is False and body["telemetry"]["source"] == kind.source
+    assert sim.reads() == 0
+    assert f"charge state from {kind.source} now, no Tesla API reads" in wallbox.proxy.log
+
+
+def test_silence_while_charging_brings_a_read_and_the_feed_back(wallbox, sim, feed, kind):
+    wait_source(wallbox, kind.source)
+    assert wallbox.get("/tlwb/1/control?1&wait=120")[0] == 200
+    sim.reset_calls()
+    feed.silent.set()
+    status = wait_source(wallbox, "tesla_api")
+    reason = status["telemetry"]["reason"]
+    assert int(re.search(r"silent for (\d+) s", reason)[1]) > SILENCE_S, reason
+    lost = at(status["telemetry"]["since"])
+    # the controller's own (simulated) clock: when it switched, and when it read the car
+    read = until(lambda: (s := wallbox.status())["updated"] and at(s["updated"]) > lost and s, 20)
+    assert at(read["updated"]) - lost <= 30, (read["updated"], lost)
+    assert sim.reads() >= 1
+    feed.silent.clear()  # the charging car changes: the feed publishes again
+    wait_source(wallbox, kind.source)
+    assert "falling back to Tesla API reads" in wallbox.proxy.log
+
+
+def test_a_sleeping_car_stays_on_the_feed_through_the_silence(wallbox, sim, feed, kind):
+    wait_source(wallbox, kind.source)
+    sim.patch({"state": "asleep"})
+    until(lambda: wallbox.status()["car_state"] == "asleep", 10, what="asleep")
+    sim.reset_calls()
+    feed.silent.set()
+    time.sleep(SILENCE_S / FACTOR * 2)
+    status = wallbox.status()
+    assert status["telemetry"]["source"] == kind.source and sim.reads() == 0, status
+    assert "known, not silent" in status["telemetry"]["reason"]
+
+
+AWAY = {"latitude": 50.1, "longitude": 8.6}
+
+
+@pytest.mark.parametrize("kind", [FLEET], ids=["fleet"], indirect=False)
+def test_a_car_the_feed_places_elsewhere_gets_no_stop(wallbox, sim):
+    wait_source(wallbox, "fleet_telemetry")
+    sim.patch({"state": "online", "charging": True, **AWAY})
+    body = until(lambda: (s := wallbox.status())["status_text"].startswith("no car") and s, 20)
+    assert body["telemetry"]["source"] == "fleet_telemetry"
+    code, answer = wallbox.get("/tlwb/1/control?0")
+    assert code == 409 and "no car at this charge point" in answer["error"], answer
+    assert sim.car()["commands"] == [] and sim.reads() == 0
+
+
+def test_with_both_feeds_the_car_streams_first_and_the_bridge_covers_its_silence(
+    tmp_path, confdir, sim, broker, base
+):
+    vin = sim.car()["vin"]
+    with (
+        PushMirror(broker, sim.url, vin, base + "-f", FLEET.topics) as fleet,
+        PushMirror(broker, sim.url, vin, base + "-b", TB2M.topics) as bridge,
+    ):
+        until(lambda: fleet.bursts and bridge.bursts, 10, what="both feeds' first values")
+        options = feed_options(FLEET, broker, base + "-f") | feed_options(TB2M, broker, base + "-b")
+        with Mitmdump(
+            tmp_path,
+            confdir,
+            wallbox_options(sim.url, **options),
+            ready_marker="wallbox API listening at",
+        ) as proxy:
+            wallbox = Wallbox(proxy).ready()
+            status = wait_source(wallbox, "fleet_telemetry")
+            assert set(status["telemetry"]["sources"]) == {"fleet_telemetry", "tb2m"}
+            assert wallbox.get("/tlwb/1/control?1&wait=120")[0] == 200
+            fleet.silent.set()
+            status = wait_source(wallbox, "tb2m")
+            assert not status["telemetry"]["sources"]["fleet_telemetry"]["trusted"]
+            time.sleep(2)  # 40 simulated seconds on the bridge's word
+            assert sim.reads() == 0, sim.calls()
+            assert "fleet-telemetry at mqtt://" in proxy.log
