@@ -1,17 +1,23 @@
 """What the controller knows about one car, merged from Tesla API reads and telemetry.
 
 Two sources speak about the same car: the API (a read, a sleep-state check, a
-408) and TeslaMate's reports. Whoever spoke last about a thing wins, with two
-refinements: healthy telemetry that has reported no change since an API read
-vouches for that read being current, and telemetry without the charger's offer
-(TeslaMate has no pilot-current topic) keeps the one the API read while the
-cable stays in. No I/O here: the worker does the reading and hands the results in.
+408, a command's answer) and TeslaMate's reports. Whoever spoke last about a
+thing wins, with three refinements: healthy telemetry that has reported no
+change since an API read vouches for that read being current; telemetry that
+arrives within NEWS_GRACE_S of a command's answer waits for the next look (it
+may predate the command); and telemetry without the charger's offer (TeslaMate
+has no pilot-current topic) keeps the one the API read while the cable stays in.
+No I/O here: the worker does the reading and hands the results in.
 """
 
 from dataclasses import replace
 
 from wallbox.control.soc_guard import SessionStart, kwh_per_percent, session_start
 from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, ChargeState
+
+# Telemetry received this soon after a command's answer may have left before the car
+# acted on it (TeslaMate polled just before): it is not taken over the answer.
+NEWS_GRACE_S = 10.0
 
 
 class CarKnowledge:
@@ -28,10 +34,13 @@ class CarKnowledge:
         # When the charge data was last measured (a read, or telemetry), not told by a
         # command's answer: polls and the SoC guard count from here.
         self.measured_at: float | None = None
+        self.told_at: float | None = None  # the last command's answer
 
     def take(self, snapshot: ChargeState, now: float) -> ChargeState | None:
         """Adopt a snapshot (an API read, or telemetry); returns what was taken, if anything."""
         if snapshot.reported_at is not None:
+            if self.told_at is not None and now < self.told_at + NEWS_GRACE_S:
+                return None  # may have left before the command's effect: wait for the next
             newer = self._newer_of(snapshot)
             if newer is None:
                 return None
@@ -63,7 +72,7 @@ class CarKnowledge:
         """A command's answer (command_news.py): the API's word, though nothing was read."""
         measured = self.measured_at
         self.read_from_api(replace(snapshot, source="command"), now)
-        self.measured_at = measured
+        self.measured_at, self.told_at = measured, now
 
     def api_said(self, state: str, now: float) -> None:
         """The API told the sleep state (a summary, a wake-up, a 408)."""
