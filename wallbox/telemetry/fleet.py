@@ -92,8 +92,9 @@ def snapshot(report: Report, read_at: float) -> ChargeState:
     soc = values.get("BatteryLevel") if "BatteryLevel" in values else values.get("Soc")
     return ChargeState(
         read_at=read_at,
-        car_state=report.car_state,
-        state_at=report.state_at,
+        # a live connection: the feed says DISCONNECTED the moment it ends, and a car
+        # that streams values is awake even before its connectivity was heard
+        car_state=ONLINE if report.car_state == UNKNOWN and values else report.car_state,
         plugged_in=plugged_in_from({"charging_state": state}),
         charging_state=state,
         battery_level=integer(soc),

@@ -85,8 +85,7 @@ def snapshot(report: Report, read_at: float) -> ChargeState:
     minutes = number(values.get("time_to_charge_limit"))
     return ChargeState(
         read_at=read_at,
-        car_state=report.car_state,
-        state_at=report.state_at,
+        car_state=report.car_state,  # as of now: the bridge polls it while it is online
         plugged_in=plugged,
         charging_state=state,
         battery_level=integer(values.get("battery_level")),

@@ -137,3 +137,11 @@ def test_the_simulated_car_round_trips_through_the_fake_dispatcher():
         snap = fleet.snapshot(report, 5.0)
         assert (snap.car_state, snap.charging_state, snap.battery_level) == (ONLINE, "Charging", 50)
         assert (snap.charger_actual_current, snap.charger_power, snap.latitude) == (16, 11.0, 48.1)
+
+
+def test_a_streaming_car_is_awake_before_its_connectivity_is_heard():
+    assert fleet.snapshot(report_of({"Soc": 50}, car_state=UNKNOWN), 1).car_state == ONLINE
+    assert fleet.snapshot(report_of({}, car_state=UNKNOWN), 1).car_state == UNKNOWN
+    assert fleet.snapshot(report_of({"Soc": 50}, car_state=ASLEEP), 1).car_state == ASLEEP
+    snap = fleet.snapshot(report_of({"Soc": 50}), 7.0)
+    assert snap.state_at is None and snap.state_age(9.0) == 2.0  # as of the read: a live link
