@@ -47,7 +47,7 @@ class EvccTeslaBle:
             return code, body
         value = jq.compile(EVCC_JQ[name]).input_value(body).first()
         if name == "range" and value is not None:
-            value *= MILES
+            value = round(value * MILES)  # km
         return code, value
 
     def reads(self) -> dict:
@@ -123,7 +123,8 @@ def test_evccs_template_reads_right_in_every_situation(wallbox, asleep):
     assert evcc.wake_up()[0] == 200
     until(lambda: evcc.sleep_status() == "VEHICLE_SLEEP_STATUS_AWAKE", 30, what="awake")
     reads = until_reads(evcc, status="B")
-    assert reads == {"soc": 40, "getmaxcurrent": 16, "limitsoc": 80, "range": None,
+    # the simulator's range is 3.1 miles a percent
+    assert reads == {"soc": 40, "getmaxcurrent": 16, "limitsoc": 80, "range": 200,
                      "status": "B"}  # fmt: skip
 
     # charging, at the amps evcc asked for
@@ -148,7 +149,7 @@ def test_evccs_template_reads_right_in_every_situation(wallbox, asleep):
     until_reads(evcc, status="B")
     sim.patch({"state": "asleep"})
     until(lambda: evcc.sleep_status().endswith("_ASLEEP"), 30, what="asleep")
-    assert evcc.reads() == {"soc": 80, "getmaxcurrent": 10, "limitsoc": 80, "range": None,
+    assert evcc.reads() == {"soc": 80, "getmaxcurrent": 10, "limitsoc": 80, "range": 399,
                             "status": "B"}  # fmt: skip
 
     # charging elsewhere: DC fast charging 500 km away shows no car here

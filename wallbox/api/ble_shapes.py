@@ -19,7 +19,8 @@ Choices where teslahome knows more, or less, than the proxy:
   does not name to `A` (no car), and a car closing its contactors is charging.
 - Amps are what was last asked for (the intent while it is on its way), as a
   wallbox reports its offer: evcc compares them with what it set.
-- No battery range, cable type or climate data: teslahome does not keep them.
+- The battery range is the last one read from the car (telemetry brings none: then
+  null); no cable type or climate data: teslahome does not keep them.
 """
 
 import math
@@ -87,7 +88,7 @@ def charge_state(
     return {
         "battery_level": soc,
         "usable_battery_level": soc,
-        "battery_range": None,
+        "battery_range": car.battery_range if car is not None else None,
         "charging_state": state,
         "charge_limit_soc": status.get("limitsoc"),
         "charge_amps": status.get("targetamp"),

@@ -47,6 +47,7 @@ class ChargeState:
     nearby: bool = False
     source: str = "api"  # "api", "summary", or the telemetry's name
     reported_at: float | None = None  # telemetry: its newest message about the car; API: None
+    battery_range: float | None = None  # miles, as the API reports it (for /api/1's answers)
 
     @property
     def charging(self) -> bool:
@@ -148,6 +149,7 @@ def from_vehicle_data(data: Mapping[str, Any], read_at: float) -> ChargeState:
         else None,
         battery_level=_int(charge.get("battery_level")),
         charge_limit_soc=_int(charge.get("charge_limit_soc")),
+        battery_range=_float(charge.get("battery_range")),
         charge_current_request=_int(charge.get("charge_current_request")),
         charge_current_request_max=_int(charge.get("charge_current_request_max")),
         charger_pilot_current=_int(charge.get("charger_pilot_current")),

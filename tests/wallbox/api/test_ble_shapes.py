@@ -52,7 +52,8 @@ def status(**changes) -> dict:
 
 
 def car(**changes) -> ChargeState:
-    return ChargeState(read_at=0.0, **({"plugged_in": True, "charging_state": "Stopped"} | changes))
+    known = {"plugged_in": True, "charging_state": "Stopped", "battery_range": 170.5}
+    return ChargeState(read_at=0.0, **(known | changes))
 
 
 CHARGING = {"charging_state": "Charging", "amps": 16, "volts": 230, "power": 11040, "phases": 3}
@@ -79,7 +80,7 @@ CHARGING = {"charging_state": "Charging", "amps": 16, "volts": 230, "power": 110
 def test_evcc_reads_the_right_values_in_every_situation(situation, known, snapshot, evcc):
     code, body = shapes.vehicle_data(known, snapshot, ("charge_state",), WALL)
     assert code == 200 and body["response"]["result"] is True, situation
-    expected = {"soc": 55, "getmaxcurrent": 10, "limitsoc": 80, "range": None} | evcc
+    expected = {"soc": 55, "getmaxcurrent": 10, "limitsoc": 80, "range": 170.5} | evcc
     assert evcc_reads(body) == expected, situation
 
 

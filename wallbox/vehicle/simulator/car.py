@@ -105,6 +105,7 @@ class SimCar:
                 "battery_level": math.floor(self.soc),
                 "usable_battery_level": math.floor(self.soc),
                 "charge_limit_soc": self.limit,
+                "battery_range": round(self.soc * 3.1, 2),  # miles, about a Model 3's
                 "charging_state": self.charging_state(),
                 "charge_current_request": self.amps_request,
                 "charge_current_request_max": self.amps_max,
