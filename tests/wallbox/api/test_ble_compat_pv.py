@@ -45,15 +45,16 @@ class Tlwb:
 
 
 class VehicleApi:
-    """evcc's `vehicle-api` charger (charger/vehicle-api.go, PROTOCOL.md 9) over the
-    `tesla-ble` template: B for 3 minutes after an enable that has not started yet,
-    enabled as stored or while charging, no stop sent to a car that is not here."""
+    """evcc's `vehicle-api` charger (charger/vehicle-api.go) over the `tesla-ble`
+    template, geofence off (its default): for 3 minutes after an enable or disable it
+    answers B while disabled, then reads afresh; enabled as stored or while charging;
+    a disable is not sent to a car that is not connected."""
 
     def __init__(self, client: TestClient, clock: FakeClock) -> None:
         self.client, self.clock = client, clock
         self.vehicle = f"/api/1/vehicles/{VIN}"
         self.stored = False
-        self.enabled_at: float | None = None
+        self.refresh_at: float | None = None
 
     async def vehicle_status(self) -> str:
         reply = await self.client.get(f"{self.vehicle}/vehicle_data?endpoints=charge_state")
@@ -62,19 +63,24 @@ class VehicleApi:
         return {"Charging": "C", "Stopped": "B", "NoPower": "B", "Complete": "B"}.get(state, "A")
 
     async def status(self) -> str:
-        status = await self.vehicle_status()
-        recent = self.enabled_at is not None and self.clock.now() - self.enabled_at < 180
-        return "B" if status == "A" and self.stored and recent else status
+        if self.refresh_at is not None:
+            if self.clock.now() < self.refresh_at:
+                if not self.stored:
+                    return "B"
+            else:
+                self.refresh_at = None
+        return await self.vehicle_status()
 
     async def enabled(self) -> bool:
-        return self.stored or await self.vehicle_status() == "C"
+        return self.stored or await self.status() == "C"
 
     async def enable(self, on: bool) -> None:
-        if not on and await self.vehicle_status() == "A":
+        if not on and await self.status() == "A":
+            self.stored = False
             return
         name = "charge_start" if on else "charge_stop"
         assert (await self.client.post(f"{self.vehicle}/command/{name}")).status == 200
-        self.stored, self.enabled_at = on, self.clock.now()
+        self.stored, self.refresh_at = on, self.clock.now() + 180
 
     async def max_current(self, amps: int) -> None:
         body = {"charging_amps": amps}
