@@ -148,3 +148,16 @@ async def test_version(api):
     client, *_ = api
     code, body = await read(client, "/api/proxy/1/version")
     assert code == 200 and body["response"]["response"]["version"].startswith("teslahome")
+
+
+async def test_another_host_needs_the_secret_which_evcc_can_put_into_the_url(api, monkeypatch):
+    """evcc's templates take no header, but Go's HTTP client sends a URL's user:password as
+    Basic auth: `url: http://evcc:<secret>@teslahome` works from another host."""
+    client, *_ = api
+    monkeypatch.setattr("wallbox.api.server.is_local_client", lambda peer: False)
+    path = f"{BASE}/vehicle_data?endpoints=charge_state"
+    assert (await client.get(path)).status == 401
+    assert (await client.post(f"{BASE}/command/charge_start")).status == 401
+    with_secret = str(client.make_url(path)).replace("http://", f"http://evcc:{SECRET}@")
+    async with client.session.get(with_secret) as reply:
+        assert reply.status == 200 and (await reply.json())["response"]["result"] is True
