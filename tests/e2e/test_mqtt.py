@@ -102,6 +102,11 @@ def check_values_and_discovery(mqtt: Watcher, proxy: Mitmdump, names: dict, sim)
     assert mqtt.wait(f"{prefix}/1/wallbox/plugged_in") == b"true"
     state = json.loads(mqtt.wait(f"{prefix}/1/wallbox/state"))
     assert state["vin"] == sim.car()["vin"]
+    # what Home Assistant 2026.4 and its numeric sensors accept (issue 26)
+    assert switch["default_entity_id"] == f"switch.{node}_car1_wallbox_charging"
+    configs = mqtt.under(f"{ha}/")
+    assert configs and not any(b'"object_id"' in c for c in configs.values())
+    assert not any(p == b"unknown" for p in mqtt.under(f"{prefix}/1/").values())
 
 
 def test_mqtt_commands_go_through_the_controller(tmp_path, confdir, broker, names, sim):
@@ -117,6 +122,7 @@ def test_mqtt_commands_go_through_the_controller(tmp_path, confdir, broker, name
         until(lambda: sim.car()["amps_request"] == 10, 30, what="10 A at the car")
         mqtt.publish(f"{prefix}/1/wallbox/set/control", "ON")  # as HA's switch sends it
         until(lambda: mqtt.get(f"{prefix}/1/wallbox/status") == b"3", 30, what="charging")
+        mqtt.wait(f"{prefix}/1/wallbox/charging_switch", lambda p: p == b"true")
         assert [c[1] for c in sim.car()["commands"]] == ["set_charging_amps", "charge_start"]
 
         mqtt.publish(f"{prefix}/1/wallbox/set/amps", "99")  # refused exactly as over HTTP
