@@ -1,11 +1,13 @@
-"""Push feeds of the car's state beside TeslaMate: fleet-telemetry and TeslaBle2Mqtt.
+"""Push feeds of the car's state beside TeslaMate: fleet-telemetry, Teslemetry's stream
+and TeslaBle2Mqtt.
 
 Options only, checked in `configure`; the wallbox API (addons/wallbox_api.py)
 asks for the feed when it starts and gets one `StateFeed`: TeslaMate's alone
 when nothing else is set up, else a composite of every source set up
-(wallbox/telemetry/composite.py), in the order fleet-telemetry, TeslaMate,
-TeslaBle2Mqtt: the car's own stream first, a Bluetooth poll last. Cars are
-matched by VIN, which both feeds carry in their topics.
+(wallbox/telemetry/composite.py), in the order fleet-telemetry, Teslemetry,
+TeslaMate, TeslaBle2Mqtt: the car's own stream first, a Bluetooth poll last.
+Cars are matched by VIN, which every feed carries (addons/telemetry_relay.py:
+Teslemetry's options).
 """
 
 import logging
@@ -13,12 +15,14 @@ from dataclasses import dataclass
 
 from mitmproxy import ctx
 
+from addons import telemetry_relay
 from addons.options import check_file, check_range, checked
 from wallbox.clock import Clock
 from wallbox.mqtt.link import MqttLink, parse_broker_url
 from wallbox.telemetry import fleet, tb2m
 from wallbox.telemetry.composite import CompositeFeed, Feed, Named
 from wallbox.telemetry.source import Dialect, PushSource
+from wallbox.telemetry.sse import SseStreams
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +60,7 @@ class Telemetry:
     def __init__(self) -> None:
         self.links: list[MqttLink] = []
         self.sources: list[PushSource] = []
+        self.streams: SseStreams | None = None
         self.started = False
 
     def load(self, loader) -> None:
@@ -79,7 +84,10 @@ class Telemetry:
                 "command, before the Tesla API is read instead.",
             )  # fmt: skip
 
+        telemetry_relay.declare(loader)
+
     def configure(self, updated: set[str]) -> None:
+        telemetry_relay.check(updated)
         for kind in KINDS:
             name = f"telemetry_{kind.key}"
             checked(updated, f"{name}_mqtt_url", parse_broker_url, unless_empty=True)
@@ -112,14 +120,21 @@ class Telemetry:
             self.sources.append(source)
             self.links.append(link)
             named[kind.key] = Named(dialect.source, source)
+        relay = telemetry_relay.start(clock)
+        if relay is not None:
+            source, self.streams = relay
+            self.sources.append(source)
+            named["teslemetry"] = Named(source.source, source)
         if not named:
             return teslamate
-        order = [named.get("fleet"), teslamate and Named("teslamate", teslamate), named.get("tb2m")]
+        tm = teslamate and Named("teslamate", teslamate)
+        order = [named.get("fleet"), named.get("teslemetry"), tm, named.get("tb2m")]
         return CompositeFeed(clock, [n for n in order if n is not None])
 
     def described(self) -> list[str]:
-        """Each push source and its broker, for the start-up line."""
-        return [f"{link.what.removesuffix(' MQTT')} at {link.broker}" for link in self.links]
+        """Each push source and where it comes from, for the start-up line."""
+        said = [f"{link.what.removesuffix(' MQTT')} at {link.broker}" for link in self.links]
+        return said + ([f"Teslemetry at {self.streams.url}"] if self.streams else [])
 
     def done(self) -> None:
         for source in self.sources:
@@ -127,3 +142,6 @@ class Telemetry:
         for link in self.links:
             link.close()
         self.links = []
+        if self.streams is not None:
+            self.streams.close()
+            self.streams = None

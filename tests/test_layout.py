@@ -67,6 +67,7 @@ RULES = (
     "wallbox.telemetry.health",
     "wallbox.telemetry.model",
     "wallbox.telemetry.tb2m",
+    "wallbox.telemetry.teslemetry",
     "wallbox.telemetry.wire",
     "wallbox.vehicle.answers",
     "wallbox.vehicle.billing",

@@ -13,7 +13,7 @@ from typing import Any
 from wallbox.control.intent import AMPS_CEILING, SWITCH_OFF, SWITCH_ON
 from wallbox.control.planner import Goal
 from wallbox.control.settings import WAIT_MAX_S
-from wallbox.telemetry import fleet, tb2m
+from wallbox.telemetry import fleet, tb2m, teslemetry
 from wallbox.teslamate.health import TESLA_API, TESLAMATE
 
 
@@ -117,7 +117,7 @@ STATUS_SCHEMA: dict[str, Any] = {
             "properties": {
                 "source": {
                     "type": "string",
-                    "enum": [TESLAMATE, fleet.SOURCE, tb2m.SOURCE, TESLA_API],
+                    "enum": [TESLAMATE, fleet.SOURCE, teslemetry.SOURCE, tb2m.SOURCE, TESLA_API],
                 },
                 "reason": {"type": "string", "description": "why this source, in words"},
                 "since": _nullable("string", description="when the source last switched (UTC)"),

@@ -82,7 +82,8 @@ def charging_state(values: dict[str, Any]) -> str | None:
     return None
 
 
-def snapshot(report: Report, read_at: float) -> ChargeState:
+def snapshot(report: Report, read_at: float, source: str = SOURCE) -> ChargeState:
+    """The car's state from the newest fields (Teslemetry's stream names them the same)."""
     values = report.values
     state = charging_state(values)
     dc = boolean(values.get("FastChargerPresent"))
@@ -110,6 +111,6 @@ def snapshot(report: Report, read_at: float) -> ChargeState:
         fast_charger_type=enum_name(values.get("FastChargerType"), "FastCharger") if dc else None,
         latitude=latitude,
         longitude=longitude,
-        source=SOURCE,
+        source=source,
         reported_at=report.last_report_at,
     )

@@ -9,7 +9,7 @@ known (it cannot charge, nor be plugged in without waking), not silent. The
 first rule that matches decides:
 
   not connected to the source's broker          not trusted
-  the bridge says it is offline                 not trusted
+  the bridge is offline, or its stream closed    not trusted
   nothing heard about the car yet               not trusted
   a command, nothing heard since, past rhythm   not trusted
   asleep/offline by the feed's word, charge     trusted
@@ -32,7 +32,7 @@ class SourceFacts:
     now: float
     rhythm_s: float  # the longest silence the source's own cadence allows
     connected: bool
-    bridge_online: bool | None
+    bridge_online: bool | None  # TeslaBle2Mqtt's status; a relay's stream open
     last_report_at: float | None
     car_state: str
     has_charge_data: bool
@@ -51,7 +51,7 @@ def judge(f: SourceFacts) -> Verdict:
     if not f.connected:
         return Verdict(False, f"not connected to {who}'s MQTT broker")
     if f.bridge_online is False:
-        return Verdict(False, f"{who} says it is offline")
+        return Verdict(False, f"{who} is offline (its own word, or its stream closed)")
     if f.last_report_at is None:
         return Verdict(False, f"nothing from {who} about this car yet")
     if f.commanded_at is not None and f.last_report_at < f.commanded_at:

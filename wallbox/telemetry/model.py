@@ -42,4 +42,5 @@ class Report:
             self.car_state, self.state_at = heard.car_state, now
         if heard.bridge_online is not None:
             self.bridge_online = heard.bridge_online
-        self.last_report_at = now
+        if heard.values or heard.car_state is not None:  # news of the car, not of the bridge
+            self.last_report_at = now

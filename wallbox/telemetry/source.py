@@ -88,8 +88,10 @@ class PushSource:
 
     def on_message(self, topic: str, payload: bytes, retained: bool) -> None:
         heard = self.dialect.heard(topic, payload)
-        if heard is None:
-            return
+        if heard is not None:
+            self.on_heard(heard)
+
+    def on_heard(self, heard: Heard) -> None:
         # retained values arrive at every (re)connect: the broker's last word
         self._reports.setdefault(heard.vin, Report()).take(heard, self.clock.now())
         if not self._dirty:
@@ -167,6 +169,10 @@ class PushSource:
         fed = self.fresh(car.vehicle.vin, self.clock.now())
         if fed is not None:
             car.observe(fed)
+
+    def vins(self) -> list[str]:
+        """The controller's cars (a relay opens one stream for each)."""
+        return [car.vehicle.vin for car in self._cars()]
 
     def _cars(self) -> Sequence[FedCar]:
         return self._controller.cars if self._controller else ()

@@ -24,7 +24,7 @@ BASE = dict(
     [
         ({}, True, "a parked car is quiet"),
         ({"connected": False}, False, "not connected to fleet-telemetry's MQTT broker"),
-        ({"bridge_online": False}, False, "says it is offline"),
+        ({"bridge_online": False}, False, "is offline (its own word"),
         ({"bridge_online": True}, True, "a parked car is quiet"),
         ({"last_report_at": None}, False, "nothing from fleet-telemetry"),
         ({"has_charge_data": False}, False, "has not told the charge state"),
