@@ -9,7 +9,7 @@ result: the mark in `token`, the second in `handout_second`.
 import math
 import sqlite3
 
-from storage.handout_rule import Plan, plan_handout
+from storage.handout_rule import Plan, fold_start, plan_handout
 from storage.records import FiledSeconds, device_second
 
 # How far back from the newest hand-out the seconds it took are remembered: a
@@ -38,13 +38,16 @@ def take_handout(token: str, conn: sqlite3.Connection) -> Plan | None:
     )
     known_from = -math.inf if log_from is None else log_from
     own = device_second(device_time)
+    low = own  # the clock went back (own <= last_second): the seconds since own
+    if (fold := fold_start(own)) is not None:  # the wall clock went back: the hour before too
+        low = max(fold, known_from)
     used: frozenset[int] = frozenset()
-    if last_second is not None and known_from <= own <= last_second:  # the clock went back
+    if last_second is not None and known_from <= low <= last_second:
         used = frozenset(
             second
             for (second,) in conn.execute(
                 "SELECT second FROM handout_second WHERE token_id = ? AND second BETWEEN ? AND ?",
-                (token_id, own, last_second),
+                (token_id, low, last_second),
             )
         )
     plan = plan_handout(newest, device_time, waiting, FiledSeconds(last_second, used, known_from))

@@ -1,14 +1,24 @@
 """The rule for what one hand-out holds and the second TeslaLogger files it under."""
 
+import json
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage.handout_rule import MAX_VALUE_ID, plan_handout, teslalogger_can_store
+from storage.handout_rule import (
+    MAX_FOLD_S,
+    MAX_VALUE_ID,
+    fold_start,
+    plan_handout,
+    teslalogger_can_store,
+    teslalogger_key,
+)
 from storage.records import FiledSeconds, device_second
+from support.teslalogger import TeslaLogger
 
 D = "2025-02-09T19:33:19.697553+01:00"
 S = device_second(D)  # its epoch second
@@ -131,3 +141,83 @@ def test_a_clock_that_wanders_never_files_a_second_twice(steps):
         assert plan.moved_s == 0 or plan.second <= max(used) + 1  # bounded by what was filed
         used.add(plan.second)
         last = max(used)
+
+
+# TeslaLogger files a hand-out under its own wall clock: across the autumn fold
+# (Berlin, 2025-10-26 01:00 UTC: 03:00 CEST becomes 02:00 CET) two instants an
+# hour apart share one key.
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def filed_at(*stamps: str) -> FiledSeconds:
+    seconds = frozenset(device_second(d) for d in stamps)
+    return FiledSeconds(max(seconds), seconds, -math.inf) if seconds else FiledSeconds()
+
+
+FOLDS = [
+    # 02:30 CET is 02:30 CEST's key: the next free second
+    ("2025-10-26T02:30:00.4+01:00", ["2025-10-26T02:30:00.9+02:00"], BERLIN,
+     "2025-10-26T02:30:01.0+01:00", 1),
+    ("2025-10-26T02:30:00.4+01:00", ["2025-10-26T02:30:00+02:00", "2025-10-26T02:30:01+02:00"],
+     BERLIN, "2025-10-26T02:30:02.0+01:00", 2),
+    ("2025-10-26T02:30:00.4+01:00", ["2025-10-26T02:29:59+02:00"], BERLIN,
+     "2025-10-26T02:30:00.4+01:00", 0),
+    # a phone still on summer time after the change: the same key, the same rule
+    ("2025-10-26T03:30:00.2+02:00", ["2025-10-26T02:30:00+02:00"], BERLIN,
+     "2025-10-26T03:30:01.0+02:00", 1),
+    # `Z` is filed in UTC, and a TeslaLogger on UTC has no fold
+    ("2025-10-26T01:30:00.4Z", ["2025-10-26T00:30:00Z"], BERLIN, "2025-10-26T01:30:00.4Z", 0),
+    ("2025-10-26T02:30:00.4+01:00", ["2025-10-26T02:30:00+02:00"], UTC,
+     "2025-10-26T02:30:00.4+01:00", 0),
+    # spring's gap (2025-03-30 01:00 UTC: 02:00 CET becomes 03:00 CEST) takes no key twice
+    ("2025-03-30T03:00:00.2+02:00", ["2025-03-30T01:59:59+01:00"], BERLIN,
+     "2025-03-30T03:00:00.2+02:00", 0),
+    # a phone still on winter time inside the gap: the instant is taken, the next second
+    ("2025-03-30T02:30:00.2+01:00", ["2025-03-30T03:30:00+02:00"], BERLIN,
+     "2025-03-30T02:30:01.0+01:00", 1),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("d, earlier, zone, stamp, moved", FOLDS)
+def test_no_two_handouts_share_teslaloggers_local_key(d, earlier, zone, stamp, moved):
+    filed = filed_at(*earlier)
+    plan = plan_handout(1, d, {43: 1.0}, filed, zone)
+    assert (plan.handout.device_time, plan.moved_s) == (stamp, moved)
+    assert plan.second == device_second(stamp)
+    keys = {teslalogger_key(s, d, zone) for s in filed.used}
+    assert teslalogger_key(plan.second, d, zone) not in keys
+
+
+@pytest.mark.parametrize(
+    "own, fold",
+    [
+        ("2025-10-26T01:30:00Z", True),  # half an hour after the clocks went back
+        ("2025-10-26T02:59:59Z", True),  # the last second MAX_FOLD_S still reaches back
+        ("2025-10-26T03:00:01Z", False),
+        ("2025-10-26T00:59:59Z", False),  # just before
+        ("2025-07-01T12:00:00Z", False),
+        ("2025-03-30T01:30:00Z", False),  # spring: the clock went forward
+    ],
+)
+def test_fold_start_says_when_earlier_seconds_need_a_look(own, fold):
+    second = device_second(own)
+    assert fold_start(second, BERLIN) == (second - MAX_FOLD_S if fold else None)
+
+
+@pytest.mark.parametrize("step_s", [2, 3, 5])  # TeslaLogger polls every 5 s at most
+def test_teslalogger_stores_every_handout_across_the_fold(step_s):
+    """TeslaLogger's own keying (support/teslalogger.py, Berlin time): a poll
+    every `step_s` from 01:30 CEST to 03:30 CET, each stamped with the phone's
+    local time, never meets a duplicate key."""
+    teslalogger = TeslaLogger(BERLIN)
+    start = datetime(2025, 10, 25, 23, 30, tzinfo=UTC)
+    filed = FiledSeconds()
+    for n in range(0, 3 * 3600 // step_s):
+        d = (start + timedelta(seconds=n * step_s, milliseconds=400)).astimezone(BERLIN)
+        plan = plan_handout(n, d.isoformat(), {43: float(n)}, filed, BERLIN)
+        body = json.dumps({"d": plan.handout.device_time, "dict": {"43": float(n)}})
+        assert teslalogger.take(f"{n}\r\n{plan.handout.device_time}\r\n{body}".encode()) == 1
+        filed = FiledSeconds(
+            max(filed.last or 0, plan.second), filed.used | {plan.second}, -math.inf
+        )
+    assert len(teslalogger.values(43)) == 3 * 3600 // step_s
