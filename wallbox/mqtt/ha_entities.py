@@ -116,7 +116,41 @@ def wallbox_entities(status: Mapping[str, Any], amps_max: int | None) -> list[En
     ]
     if amps_max is not None:
         specs.insert(1, _amps_number(amps_max))
+    if "api_usage" in status:
+        specs += _api_usage()
     return specs
+
+
+def _api_usage() -> list[EntitySpec]:
+    """What the Tesla API cost (the status's `api_usage`, JSON; `None` before it is known)."""
+
+    def of(expression: str) -> str:
+        return f"{{{{ ({expression}) if value_json is defined and value_json else None }}}}"
+
+    def cost(key: str, name: str, period: str) -> EntitySpec:
+        return _sensor(
+            key,
+            name,
+            "api_usage",
+            "USD",
+            device_class="monetary",
+            value_template=of(f"value_json.{period}.usd"),
+            entity_category="diagnostic",
+        )
+
+    today = "value_json.today"
+    return [
+        cost("api_usd_today", "Tesla API cost today", "today"),
+        cost("api_usd_month", "Tesla API cost this month", "month"),
+        _sensor(
+            "api_calls_today",
+            "Tesla API calls today",
+            "api_usage",
+            icon="mdi:api",
+            value_template=of(f"{today}.data + {today}.command + {today}.wake"),
+            entity_category="diagnostic",
+        ),
+    ]
 
 
 def _amps_number(amps_max: int) -> EntitySpec:

@@ -63,7 +63,7 @@ WALLBOX_FIELDS = (
     "api_usage",  # JSON: {"billed", "today", "month", "month_projected_usd", "credit_usd"}
 )
 # Published even before the car's data was read: they are not the car's values.
-NOT_FROM_THE_CAR = frozenset({"last_error"})
+NOT_FROM_THE_CAR = frozenset({"last_error", "api_usage"})
 
 _TOPIC_LEVEL = re.compile(r"[^#+/\x00]+")
 

@@ -134,9 +134,10 @@ def test_nothing_unknown_is_a_word_home_assistant_refuses():
 
 def test_before_the_first_read_the_broker_keeps_the_last_known_values():
     blank = STATUS | {"updated": None, "soc": None, "status": 0, "car_state": "unknown"}
-    assert set(messages(blank)) == {"last_error", "state"}
+    assert set(messages(blank)) == {"last_error", "api_usage", "state"}
     asleep = messages(blank | {"car_state": "asleep"})
-    assert set(asleep) == {"last_error", "state", "car_state"} and asleep["car_state"] == "asleep"
+    assert set(asleep) == {"last_error", "api_usage", "state", "car_state"}
+    assert asleep["car_state"] == "asleep"
 
 
 @pytest.mark.parametrize(
@@ -191,3 +192,15 @@ def test_the_birth_topic_and_stale_wallbox_configs():
     assert Discovery("th", "ha").birth_topic == "ha/status"
     retained = ["ha/number/th/car1_wallbox_amps/config"]
     assert stale_configs(retained, [], keep_wallbox=True) == []
+
+
+def test_what_the_tesla_api_cost_when_the_status_has_it():
+    assert not {"api_usd_today", "api_calls_today"} & set(configs())
+    usage = {"billed": True, "today": {"data": 3, "command": 2, "wake": 1, "usd": 0.03}}
+    by_key = configs(STATUS | {"api_usage": usage})
+    for key in ("api_usd_today", "api_usd_month", "api_calls_today"):
+        assert by_key[key]["state_topic"] == "th/1/wallbox/api_usage"
+        assert "value_json is defined" in by_key[key]["value_template"]  # None: unknown
+    assert by_key["api_usd_month"]["device_class"] == "monetary"
+    blank = messages(STATUS | {"updated": None, "api_usage": usage})
+    assert json.loads(blank["api_usage"])["today"]["usd"] == 0.03  # ours, not the car's
