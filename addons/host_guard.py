@@ -105,6 +105,13 @@ def plain(ip: Address) -> Address:
     return ip
 
 
+def _name_servers() -> list[str]:
+    """The resolvers mitmproxy itself forwards DNS queries to (dns_name_servers, or
+    the system's: often 127.0.0.53): its choice, not the client's."""
+    resolver = ctx.master.addons.get("dnsresolver")
+    return resolver.name_servers() if resolver is not None else []
+
+
 def why_refused(ip: Address, blocked: Sequence[Network], is_own: bool) -> str | None:
     """Why a connection to `ip` may not be made, or None. `is_own`: the address
     belongs to this host (asked of the system by the caller)."""
@@ -228,6 +235,8 @@ class HostGuard:
         if server.error or server.address is None:
             return
         host, port = server.address[0], server.address[1]
+        if server.transport_protocol == "udp" and port == 53 and host in _name_servers():
+            return  # mitmproxy forwarding a WireGuard or DNS-mode query to this host's resolver
         reason, ip = await self.check(host, port)
         if reason:
             server.error = f"refused by teslahome's host guard: {reason}"

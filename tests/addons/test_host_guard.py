@@ -6,6 +6,7 @@ import socket
 
 import pytest
 from mitmproxy import connection, exceptions
+from mitmproxy.addons.dns_resolver import DnsResolver
 from mitmproxy.proxy import server_hooks
 from mitmproxy.test import taddons, tflow, tutils
 
@@ -128,6 +129,21 @@ async def test_allowed_destinations_and_the_configured_upstream_pass(guard):
     upstream = connect_data("127.0.0.1", 9443)
     await g.server_connect(upstream)
     assert upstream.server.error is None
+
+
+async def test_dns_queries_mitmproxy_forwards_to_its_own_resolver_pass(tmp_path):
+    """WireGuard and DNS mode forward non-A queries to dns_name_servers, often 127.0.0.53."""
+    intercept = TeslaloggerIntercept()
+    g = HostGuard(intercept)
+    with taddons.context(intercept, g, DnsResolver()) as tctx:
+        tctx.options.dns_name_servers = ["127.0.0.53"]
+        forwarded = connect_data("127.0.0.53", 53)
+        forwarded.server.transport_protocol = "udp"
+        await g.server_connect(forwarded)
+        assert forwarded.server.error is None
+        over_tcp = connect_data("127.0.0.53", 53)
+        await g.server_connect(over_tcp)
+        assert over_tcp.server.error
 
 
 def test_bad_options_name_themselves(guard):
