@@ -64,3 +64,36 @@ async def test_the_feeds_set_up_come_in_order_stream_teslamate_bridge():
             ]
         finally:
             telemetry.done()
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        ({"telemetry_teslemetry_url": "ftp://api.teslemetry.com"}, "https://<host>"),
+        ({"telemetry_teslemetry_url": "http://api.teslemetry.com"}, "https:// only"),
+        ({"telemetry_teslemetry_url": "https://api.teslemetry.com"}, "needs .*token_file"),
+        ({"telemetry_teslemetry_silence_s": 1}, "10..86400"),
+    ],
+)
+def test_bad_teslemetry_options_are_refused(options, words):
+    telemetry = Telemetry()
+    with taddons.context(telemetry) as tctx:
+        with pytest.raises(exceptions.OptionsError, match=words):
+            tctx.configure(telemetry, **options)
+
+
+async def test_teslemetry_comes_after_the_cars_own_stream(tmp_path):
+    telemetry = Telemetry()
+    with taddons.context(telemetry) as tctx:
+        tctx.configure(
+            telemetry,
+            telemetry_fleet_mqtt_url="mqtt://127.0.0.1:1",
+            telemetry_teslemetry_url="http://127.0.0.1:1",  # loopback: plain http allowed
+            telemetry_teslemetry_token_file=str(tmp_path / "token"),
+        )
+        try:
+            feed = telemetry.start_feed(FakeClock(), None)
+            assert [n.name for n in feed.sources] == ["fleet_telemetry", "teslemetry"]
+            assert telemetry.described()[-1] == "Teslemetry at http://127.0.0.1:1"
+        finally:
+            telemetry.done()
