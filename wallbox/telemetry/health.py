@@ -13,7 +13,9 @@ first rule that matches decides:
   nothing heard about the car yet               not trusted
   a command, nothing heard since, past rhythm   not trusted
   asleep/offline by the feed's word, charge     trusted
-  state known from before
+  state known from before, and not charging
+  by it (a charging car does not sleep: its
+  link dropped, and the silence rule judges)
   no charge state among what was heard          not trusted
   charging, silent past the rhythm              not trusted
   otherwise                                     trusted
@@ -59,7 +61,7 @@ def judge(f: SourceFacts) -> Verdict:
         if waited > f.rhythm_s:
             why = f"{who} reported nothing in {waited:.0f} s after a command ({limit})"
             return Verdict(False, why)
-    if f.car_state in (ASLEEP, OFFLINE) and f.has_charge_data:
+    if f.car_state in (ASLEEP, OFFLINE) and f.has_charge_data and not f.charging:
         return Verdict(True, f"{who} says the car is {f.car_state}: known, not silent")
     if not f.has_charge_data:
         return Verdict(False, f"{who} has not told the charge state yet")

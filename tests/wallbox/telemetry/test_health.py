@@ -37,6 +37,9 @@ BASE = dict(
         ({"car_state": ASLEEP, "last_report_at": 0.0}, True, "the car is asleep: known"),
         ({"car_state": OFFLINE, "last_report_at": 0.0}, True, "the car is offline: known"),
         ({"car_state": ASLEEP, "has_charge_data": False}, False, "has not told the charge"),
+        # "disconnected" while its last values say charging: the link dropped, not sleep
+        ({"car_state": ASLEEP, "charging": True}, True, "reports while charging"),
+        ({"car_state": ASLEEP, "charging": True, "last_report_at": 0.0}, False, "silent for"),
         ({"car_state": UNKNOWN}, True, "a parked car is quiet"),
         # a command must be answered within the rhythm
         ({"commanded_at": 995.0}, True, "a parked car is quiet"),
