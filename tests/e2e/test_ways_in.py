@@ -263,11 +263,13 @@ def test_wireguard_phone_on_mobile_data(net, tmp_path, confdir, test_ca):
     assert client_key not in proxy.log
 
 
-def test_dns_override_with_a_reverse_listener(net, tmp_path, confdir, test_ca):
+@pytest.mark.parametrize("upstream_ip", [True, False])
+def test_dns_override_with_a_reverse_listener(net, tmp_path, confdir, test_ca, upstream_ip):
     """Home Wi-Fi: the router's DNS (dnsmasq) answers teslalogger.de with the home
     host, where teslahome listens as a reverse proxy on 443 (the phone) and 80
     (TeslaLogger's polls). The home host resolves through the same DNS, so what
-    goes on to teslalogger.de uses smt_upstream_url's IP; other hosts never
+    goes on to teslalogger.de needs smt_upstream_url's IP: without it, it is
+    refused with an error that says so, instead of looping. Other hosts never
     see teslahome at all."""
     if reason := tools_missing("dnsmasq"):
         (pytest.fail if IN_CI else pytest.skip)(reason)
@@ -287,10 +289,9 @@ def test_dns_override_with_a_reverse_listener(net, tmp_path, confdir, test_ca):
     phone.etc_file("resolv.conf", "nameserver 192.168.50.1\n")
     home.etc_file("resolv.conf", "nameserver 192.168.60.1\n")
     phone.sh("until getent hosts teslalogger.de >/dev/null; do sleep 0.05; done", timeout=20)
-    options = {
-        "smt_upstream_url": f"https://{TESLALOGGER}",
-        "ssl_verify_upstream_trusted_ca": test_ca.ca_file,
-    }
+    options = {"ssl_verify_upstream_trusted_ca": test_ca.ca_file}
+    if upstream_ip:
+        options["smt_upstream_url"] = f"https://{TESLALOGGER}"
     reverse = [
         "--mode",
         "reverse:https://teslalogger.de@443",
@@ -312,8 +313,13 @@ def test_dns_override_with_a_reverse_listener(net, tmp_path, confdir, test_ca):
     assert insert == (200, "OK")
     poll = curl(phone, "-d", f"t={TOKEN}", "http://teslalogger.de/get_scanmytesla.php")
     assert poll[0] == 200 and TeslaLogger().take(poll[1].encode()) == 7, poll
-    assert curl(phone, *ca, f"{smt}/wakefile.php") == (200, "teslalogger.de GET /wakefile.php")
-    assert [path for path, _ in stand_ins["teslalogger.de"].requests] == ["/wakefile.php"]
+    wakefile = curl(phone, *ca, f"{smt}/wakefile.php")
+    if upstream_ip:
+        assert wakefile == (200, "teslalogger.de GET /wakefile.php")
+        assert [path for path, _ in stand_ins["teslalogger.de"].requests] == ["/wakefile.php"]
+    else:
+        assert wakefile[0] == 502 and "set smt_upstream_url to the real server" in wakefile[1]
+        assert stand_ins["teslalogger.de"].requests == []
     page = curl(phone, "--cacert", test_ca.ca_file, "https://other.example/page")
     assert page == (200, "other.example GET /page")
     stopped_cleanly(proxy)
