@@ -25,6 +25,8 @@ def addon() -> Mqtt:
         ({"mqtt_smt_cars": ["secrettoken"]}, "token=car"),
         ({"openwb_chargepoints": ["cp3=1"]}, "charge point id"),
         ({"mqtt_interval": -1}, "0..3600"),
+        ({"mqtt_ha_car_names": ["Blue"]}, "car number=name"),
+        ({"mqtt_ha_max_amps": 99}, "0..48 A"),
     ],
 )
 def test_bad_options_are_refused(options, words):
@@ -44,6 +46,9 @@ def test_good_options_pass():
             mqtt_prefix="home/tesla",
             mqtt_smt_cars=["abc123=1", "def456=2"],
             mqtt_interval=0,
+            mqtt_ha_car_names=["1=Blue"],
+            mqtt_ha_max_amps=16,
+            mqtt_ha_skip_teslamate=True,
             openwb_mqtt_url="mqtt://openwb.local",
             openwb_chargepoints=["3=1"],
         )
