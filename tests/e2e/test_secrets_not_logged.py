@@ -45,3 +45,17 @@ def test_neither_the_wireguard_key_nor_the_wallbox_secret_is_logged(tmp_path: Pa
     assert "[Interface]" in log and "PrivateKey = (not logged" in log
     assert client_key not in log
     assert WALLBOX_SECRET not in log
+
+
+def test_the_generated_wallbox_secret_is_not_logged(tmp_path: Path, confdir):
+    with Mitmdump(tmp_path, confdir, {"termlog_verbosity": "debug"}) as proxy:
+        secret = (proxy.data_dir / "wallbox_token").read_text().strip()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{proxy.wallbox_port}/tlwb/1/status",
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10).close()
+        except urllib.error.HTTPError:
+            pass
+    assert len(secret) >= 8 and secret not in proxy.log
