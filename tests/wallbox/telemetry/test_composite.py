@@ -3,6 +3,7 @@ fed by the simulated car as each source would publish it (no broker here:
 tests/e2e/test_push_feeds.py runs the sources through Mosquitto and mitmdump)."""
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,10 +12,11 @@ import pytest
 
 from support.fake_push_feeds import fleet_topics, tb2m_topics
 from support.fake_teslamate import prefix, teslamate_topics
+from support.fake_teslemetry import events
 from wallbox.clock import FakeClock
 from wallbox.control.controller import Controller
 from wallbox.control.settings import Settings
-from wallbox.telemetry import fleet, tb2m
+from wallbox.telemetry import fleet, tb2m, teslemetry
 from wallbox.telemetry.composite import CompositeFeed, Named
 from wallbox.telemetry.source import Dialect, PushSource
 from wallbox.teslamate.feed import TeslaMateFeed
@@ -115,6 +117,66 @@ async def make_rig(*, with_teslamate: bool = True) -> Rig:
     feed.bind(controller)
     await clock.advance(1)
     return Rig(clock, sim, controller, feed, publishers)
+
+
+def single(key: str, clock, sim: Fleet) -> tuple[PushSource, Publisher]:
+    """One source alone, and the simulated car published into it as that source would."""
+    vin = sim.cars[0].vin
+    if key == "teslemetry":
+        source = PushSource(
+            clock,
+            Dialect(
+                teslemetry.SOURCE,
+                teslemetry.LABEL,
+                (),
+                lambda topic, payload: teslemetry.heard(topic, payload.decode()),
+                teslemetry.snapshot,
+            ),
+            rhythm_s=RHYTHM,
+        )
+        last: dict = {}
+
+        def said(data: dict) -> dict:
+            return {f"e{i}": json.dumps(e) for i, e in enumerate(events(data, vin, last))}
+
+        source.on_heard(teslemetry.stream_state(vin, True))
+        publisher = Publisher(clock, sim, lambda n, p, r: source.on_message(vin, p, r), said)
+    else:
+        wire, topics = (fleet, fleet_topics) if key == "fleet_telemetry" else (tb2m, tb2m_topics)
+        base = "telemetry" if wire is fleet else "tb2m"
+        source = PushSource(clock, dialect(wire, base), rhythm_s=RHYTHM)
+        publisher = Publisher(
+            clock, sim, lambda n, p, r: source.on_message(f"{base}/{vin}/{n}", p, r), topics
+        )
+    source.on_connection(True, "connected")
+    return source, publisher
+
+
+@pytest.mark.parametrize("key", ["fleet_telemetry", "teslemetry", "tb2m"])
+async def test_a_pv_hour_on_each_source_alone_reads_nothing(key):
+    clock = FakeClock()
+    sim = Fleet.with_cars(1, clock, soc=40)
+    source, publisher = single(key, clock, sim)
+    feed = CompositeFeed(clock, [Named(source.source, source)])
+    controller = Controller(SimulatedBackend(sim), clock=clock, settings=Settings(), feed=feed)
+    controller.start()
+    feed.bind(controller)
+    try:
+        await clock.advance(1)
+        car = controller.car("1")
+        await car.set_intent(charging=True, amps=10)
+        await clock.run_until(lambda: not car.goals, 120)
+        for minute in range(60):  # evcc's loop: a new current now and then
+            await car.set_intent(amps=6 + minute % 10)
+            await clock.advance(60)
+        assert sim.calls["vehicle_data"] + sim.calls["summary"] == 0, dict(sim.calls)
+        status = car.status()
+        assert status["status"] == 3 and status["telemetry"]["source"] == key
+        assert status["telemetry"]["report_age"] <= 60
+    finally:
+        publisher.stop()
+        feed.stop()
+        controller.stop()
 
 
 @pytest.fixture
