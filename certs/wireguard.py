@@ -74,7 +74,7 @@ def running_proxies(proc: Path = Path("/proc")) -> list[RunningProxy]:
 def _key_file(args: list[str], cwd: Path) -> Path | None:
     confdir, key_file = Path("~/.mitmproxy").expanduser(), None
     for arg, value in zip(args, [*args[1:], ""], strict=True):
-        if arg in ("--set", "-s") and value.startswith("confdir="):
+        if arg == "--set" and value.startswith("confdir="):
             confdir = cwd / Path(value.removeprefix("confdir=")).expanduser()
         elif arg.startswith("--set=confdir="):
             confdir = cwd / Path(arg.removeprefix("--set=confdir=")).expanduser()

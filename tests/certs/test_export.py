@@ -85,3 +85,11 @@ def test_the_endpoint_is_asked_for(tmp_path, capsys, endpoint, ok):
     assert code == (0 if ok else 2)
     if not ok:
         assert "WG_ENDPOINT" in out.err and "mobile data" in out.err and not out.out
+
+
+def test_split_tunnel_routes_teslalogger_de_over_ipv4_and_ipv6(tmp_path, capsys, monkeypatch):
+    make_keys(tmp_path)
+    monkeypatch.setattr("certs.export.teslalogger_addresses", lambda: ["2a01:4f8::2", "188.40.1.2"])
+    assert main(["--confdir", str(tmp_path), "--wireguard", "h.example:51820", "--split"]) == 0
+    allowed = "AllowedIPs = 10.0.0.53/32,188.40.1.2/32,2a01:4f8::2/128"
+    assert allowed in capsys.readouterr().out
