@@ -140,14 +140,16 @@ def test_a_sleeping_car_stays_on_the_feed_through_the_silence(wallbox, sim, feed
 
 
 AWAY = {"latitude": 50.1, "longitude": 8.6}
+DC_AT_HOME = {"fast_charger": "Tesla", "dc_kw": 50.0}  # a DC charger where the PV is
 
 
 @pytest.mark.parametrize("kind", [FLEET], ids=["fleet"], indirect=False)
-def test_a_car_the_feed_places_elsewhere_gets_no_stop(wallbox, sim):
+@pytest.mark.parametrize("where, words", [(AWAY, "no car"), (DC_AT_HOME, "DC fast charging")])
+def test_a_car_the_feed_places_elsewhere_gets_no_stop(wallbox, sim, where, words):
     wait_source(wallbox, "fleet_telemetry")
-    sim.patch({"state": "online", "charging": True, **AWAY})
+    sim.patch({"state": "online", "charging": True, **where})
     body = until(lambda: (s := wallbox.status())["status_text"].startswith("no car") and s, 20)
-    assert body["telemetry"]["source"] == "fleet_telemetry"
+    assert body["telemetry"]["source"] == "fleet_telemetry" and words in body["status_text"]
     code, answer = wallbox.get("/tlwb/1/control?0")
     assert code == 409 and "no car at this charge point" in answer["error"], answer
     assert sim.car()["commands"] == [] and sim.reads() == 0
