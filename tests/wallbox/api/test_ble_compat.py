@@ -163,16 +163,17 @@ async def test_another_host_needs_the_secret_which_evcc_can_put_into_the_url(api
         assert reply.status == 200 and (await reply.json())["response"]["result"] is True
 
 
-async def test_two_tools_asking_at_once_make_one_intent_and_the_log_names_them(api, caplog):
-    client, fleet, clock = api
+async def test_two_tools_asking_at_once_make_one_intent_and_the_log_names_them(caplog):
+    client, fleet, clock = await serving(charging=True)
     caplog.set_level("INFO", logger="wallbox.api.ble_compat")
     amps = f"{BASE}/command/set_charging_amps"
-    # the same instant on the controller's clock: nothing has gone to the car in between
-    evcc = await client.post(amps, json={"charging_amps": 10}, headers={"User-Agent": "evcc/0.3"})
-    script = await client.post(amps, json={"charging_amps": 12}, headers={"User-Agent": "curl/8"})
-    assert (evcc.status, script.status) == (200, 200)
-    await clock.advance(60)
+    async with client:
+        await clock.advance(30)  # read: charging at 16 A, so small changes are coalesced
+        evcc = await client.post(amps, json={"charging_amps": 15}, headers={"User-Agent": "evcc"})
+        other = await client.post(amps, json={"charging_amps": 14}, headers={"User-Agent": "curl"})
+        assert (evcc.status, other.status) == (200, 200)
+        await clock.advance(120)
     sent = [body for _, name, body in fleet.cars[0].commands if name == "set_charging_amps"]
-    assert sent == [{"charging_amps": 12}]  # the newest wish, once
-    assert "(evcc/0.3) asks car 1: set_charging_amps {'amps': 10}" in caplog.text
-    assert "(curl/8) asks car 1: set_charging_amps {'amps': 12}" in caplog.text
+    assert sent == [{"charging_amps": 14}]  # the newest wish, once
+    assert "(evcc) asks car 1: set_charging_amps {'amps': 15}" in caplog.text
+    assert "(curl) asks car 1: set_charging_amps {'amps': 14}" in caplog.text
