@@ -177,3 +177,17 @@ async def test_two_tools_asking_at_once_make_one_intent_and_the_log_names_them(c
     assert sent == [{"charging_amps": 14}]  # the newest wish, once
     assert "(evcc) asks car 1: set_charging_amps {'amps': 15}" in caplog.text
     assert "(curl) asks car 1: set_charging_amps {'amps': 14}" in caplog.text
+
+
+async def test_wakeup_true_wakes_the_car_first_as_the_proxy_does():
+    client, fleet, clock = await serving(state="asleep")
+    async with client:
+        path = f"{BASE}/vehicle_data?endpoints=charge_state&wakeup=true"
+        task = asyncio.create_task(client.get(path))
+        while not task.done():
+            await clock.advance(5)
+            await asyncio.sleep(0)
+        reply = task.result()
+        body = await reply.json()
+        assert reply.status == 200 and body["response"]["response"]["state"] == "online", body
+        assert fleet.calls["wake_up"] == 1
