@@ -16,6 +16,7 @@ the newest wish winning. The wallbox API's secret rules apply (server.py).
 
 import json
 import logging
+from functools import cache
 from importlib import metadata
 
 from aiohttp import web
@@ -114,12 +115,17 @@ async def _json_body(request: web.Request) -> object:
         raise shapes.Refused("the body is not JSON") from None
 
 
-async def version(request: web.Request) -> web.Response:
+@cache
+def _build() -> str:
+    """The installed version, read once (it is on disk)."""
     try:
-        build = metadata.version("teslahome")
+        return metadata.version("teslahome")
     except metadata.PackageNotFoundError:
-        build = "unknown"
-    inner = {"version": f"teslahome {build}", "compatible_with": "TeslaBleHttpProxy 2.2"}
+        return "unknown"
+
+
+async def version(request: web.Request) -> web.Response:
+    inner = {"version": f"teslahome {_build()}", "compatible_with": "TeslaBleHttpProxy 2.2"}
     return _reply(shapes.envelope("", "version", True, shapes.OK, inner))
 
 
