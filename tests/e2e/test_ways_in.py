@@ -16,7 +16,6 @@ import pytest
 from conftest import IN_CI
 
 from support.mitm import ROOT, Mitmdump
-from support.ports import free_port
 from support.teslalogger import TeslaLogger
 from support.uploads import upload_body
 from support.ways_in import Net, Ns, StandIn, curl, proxy_in, stop_proxy, tools_missing
@@ -27,12 +26,14 @@ TESLALOGGER, OTHER = "203.0.113.10", "203.0.113.20"
 TESLALOGGER6, OTHER6 = "2001:db8:113::10", "2001:db8:113::20"
 PHONE, PHONE6 = "192.168.50.2", "fd50::2"
 TOKEN = "0f1e2d3c"
+# The README's ports: each test's namespaces have ports of their own.
+TRANSPARENT, WIREGUARD = 8082, 51820
 
 
 @pytest.fixture
 def net():
     reason = "needs root (network namespaces)" if os.geteuid() != 0 else None
-    if reason := reason or tools_missing("ip", "nft", "curl"):
+    if reason := reason or tools_missing("ip", "nft", "curl", "sysctl"):
         (pytest.fail if IN_CI else pytest.skip)(reason)
     with Net() as made:
         yield made
@@ -68,16 +69,14 @@ def lan(net: Net) -> tuple[Ns, Ns]:
 
 def teslahome(net: Net, ns: Ns, tmp_path, confdir, test_ca) -> Mitmdump:
     """teslahome in `ns`, transparent mode, forwarding to the stand-in teslalogger.de."""
-    port = free_port()
     options = {
         "smt_upstream_url": f"https://{TESLALOGGER}",
         "ssl_verify_upstream_trusted_ca": test_ca.ca_file,
     }
     proxy = Mitmdump(
-        tmp_path, confdir, options, extra_args=["--mode", f"transparent@{port}"],
+        tmp_path, confdir, options, extra_args=["--mode", f"transparent@{TRANSPARENT}"],
         listen_host="", wrapper=ns.command([]),
     )  # fmt: skip
-    proxy.transparent_port = port
     net.on_close(lambda: stop_proxy(proxy))
     return proxy
 
@@ -121,14 +120,13 @@ def test_router_redirect_to_teslahome_on_the_router(net, tmp_path, confdir, test
     phone, router = lan(net)
     stand_ins = internet(net, test_ca, router)
     proxy = teslahome(net, router, tmp_path, confdir, test_ca)
-    port = proxy.transparent_port
     router.sh(f"""nft -f - <<'EOF'
 table inet teslahome {{
   chain prerouting {{
     type nat hook prerouting priority dstnat; policy accept;
-    iifname "lan0" ip saddr {PHONE} tcp dport 443 redirect to :{port}
-    iifname "lan0" ip6 saddr {PHONE6} tcp dport 443 redirect to :{port}
-    iifname "lan0" ip daddr {TESLALOGGER} tcp dport 80 redirect to :{port}
+    iifname "lan0" ip saddr {PHONE} tcp dport 443 redirect to :{TRANSPARENT}
+    iifname "lan0" ip6 saddr {PHONE6} tcp dport 443 redirect to :{TRANSPARENT}
+    iifname "lan0" ip daddr {TESLALOGGER} tcp dport 80 redirect to :{TRANSPARENT}
   }}
 }}
 EOF""")
@@ -158,12 +156,11 @@ def test_router_routes_to_teslahome_on_another_host(net, tmp_path, confdir, test
         for c in all default lan0 wan0 dmz0; do sysctl -qw net.ipv4.conf.$c.rp_filter=0; done
     """)
     proxy = teslahome(net, home, tmp_path, confdir, test_ca)
-    port = proxy.transparent_port
     home.sh(f"""nft -f - <<'EOF'
 table inet teslahome {{
   chain prerouting {{
     type nat hook prerouting priority dstnat; policy accept;
-    iifname "eth0" fib daddr type != local tcp dport {{ 80, 443 }} redirect to :{port}
+    iifname "eth0" fib daddr type != local tcp dport {{ 80, 443 }} redirect to :{TRANSPARENT}
   }}
 }}
 EOF""")
@@ -222,10 +219,9 @@ def test_wireguard_phone_on_mobile_data(net, tmp_path, confdir, test_ca):
     )
     certs = tmp_path / "certs"
     shutil.copytree(confdir, certs)
-    port = free_port()
     options = {"ssl_verify_upstream_trusted_ca": test_ca.ca_file, "termlog_verbosity": "debug"}
     proxy = Mitmdump(
-        tmp_path, certs, options, extra_args=["--mode", f"wireguard@{port}"],
+        tmp_path, certs, options, extra_args=["--mode", f"wireguard@{WIREGUARD}"],
         listen_host="", wrapper=home.command([]),
     )  # fmt: skip
     net.on_close(lambda: stop_proxy(proxy))
@@ -233,7 +229,7 @@ def test_wireguard_phone_on_mobile_data(net, tmp_path, confdir, test_ca):
 
     made = subprocess.run(
         ["make", "-s", "-o", ".venv/.installed", "wireguard", f"CERTS_DIR={certs}",
-         f"WG_ENDPOINT=198.51.100.1:{port}"],
+         f"WG_ENDPOINT=198.51.100.1:{WIREGUARD}"],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr

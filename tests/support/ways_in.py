@@ -43,19 +43,18 @@ class Ns:
         self.name = f"tw{os.getpid() % 65536:04x}{next(_counter) % 256:02x}{role[:4]}"
         self.etc = Path("/etc/netns") / self.name
         subprocess.run(["ip", "netns", "add", self.name], check=True, capture_output=True)
-        self.sh("ip link set lo up")
 
     def command(self, args: list[str]) -> list[str]:
         return ["ip", "netns", "exec", self.name, *args]
 
     def sh(self, script: str, check: bool = True, timeout: float = 30) -> str:
-        """Shell commands inside; their output. Fails with both streams shown."""
+        """Shell commands inside; their standard output. Fails with both streams shown."""
         done = subprocess.run(
             self.command(["sh", "-ec", script]), capture_output=True, text=True, timeout=timeout
         )
         if check and done.returncode != 0:
             raise RuntimeError(f"in {self.name}: {script}\n{done.stdout}{done.stderr}")
-        return done.stdout + done.stderr
+        return done.stdout
 
     def popen(self, args: list[str], **kwargs) -> subprocess.Popen:
         return subprocess.Popen(self.command(args), **kwargs)
@@ -99,6 +98,7 @@ class Net:
     def ns(self, role: str) -> Ns:
         made = Ns(role)
         self.namespaces.append(made)
+        made.sh("ip link set lo up")
         return made
 
     def link(self, a: Ns, a_if: str, a_cidr: str, b: Ns, b_if: str, b_cidr: str) -> None:
