@@ -67,20 +67,24 @@ def amps_due_in(
     """Seconds until `wanted` should go to a car charging at `asked` A; 0: now."""
     if asked is None or wanted == asked:
         return 0.0
+    started = since.since if since is not None else now
+    return max(0.0, started + lasting_s(wanted, asked, rule) - now)
+
+
+def lasting_s(wanted: int, asked: int, rule: Coalescing) -> float:
+    """How long a change from `asked` to `wanted` must last before it goes out."""
     change = wanted - asked
     if change <= -rule.step_a:
         return 0.0
     if abs(change) <= rule.deadband_a:
-        wait = rule.long_wait_s
-    elif change < 0 or change >= rule.step_a:
-        wait = rule.short_wait_s
-    else:
-        wait = rule.long_wait_s
-    started = since.since if since is not None else now
-    return max(0.0, started + wait - now)
+        return rule.long_wait_s
+    if change < 0 or change >= rule.step_a:
+        return rule.short_wait_s
+    return rule.long_wait_s
 
 
-def why_held(wanted: int, asked: int, due_in: float) -> str:
+def why_held(wanted: int, asked: int, rule: Coalescing) -> str:
     """What a held amps change waits for, as the status shows it."""
     way = "a rise" if wanted > asked else "a fall"
-    return f"{wanted} A goes to the car in {due_in:.0f} s if still wanted ({way} from {asked} A)"
+    lasting = lasting_s(wanted, asked, rule)
+    return f"{wanted} A goes to the car once wanted for {lasting:.0f} s ({way} from {asked} A)"

@@ -204,7 +204,7 @@ def plan(
             due := amps_due_in(amps, car.charge_current_request, drift, now, coalescing)
         ):
             asked = car.charge_current_request
-            p.held[Goal.AMPS] = why_held(amps, asked if asked is not None else amps, due)
+            p.held[Goal.AMPS] = why_held(amps, asked if asked is not None else amps, coalescing)
             p.due_in = due
         else:
             amps_steps.append(Step(Command.SET_CHARGING_AMPS, amps, Goal.AMPS))
@@ -272,6 +272,8 @@ def next_read_in(
     if car.charging and guard is not None:
         interval = min(interval, guard_read_in(car, guard, kwh_per_percent, policy.min_s))
     measured = car.read_at if measured_at is None else measured_at
+    if car.car_state in (ASLEEP, OFFLINE):  # a sleeping car's look is the sleep check
+        measured = max(measured, now - car.state_age(now))
     wait = interval - max(0.0, now - measured)
     if car.charging_state == "Starting":  # did the start take (NoPower, a schedule)?
         wait = min(wait, policy.doubt_s - car.age(now))

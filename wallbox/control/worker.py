@@ -15,9 +15,11 @@ schedules the next look:
   this process is down), and the worker stops charging at the target.
 
 Without goals it reads the car only as often as `PollPolicy` says (every
-15 min, nearer a target below 50 % as soc_guard.py says; a sleeping car is only
-asked whether it sleeps). While the state feed (TeslaMate) is fresh it reads
-nothing at all.
+15 min, nearer a target below 50 % as soc_guard.py says). A car that is not
+charging is first asked whether it sleeps (which never wakes it); over
+Bluetooth one that stayed awake is read only every other look, since every
+read keeps a car awake and it should fall asleep after a session. While the
+state feed (TeslaMate) is fresh it reads nothing at all.
 """
 
 import logging
@@ -199,12 +201,17 @@ class CarWorker:
             car.take(fed)
             car.changed()
             return
-        self._fell_back = self._fed_last = False  # the API speaks now
+        fell_back, self._fell_back, self._fed_last = self._fell_back, False, False
         try:
-            if car.car is None or car.car.car_state != ONLINE:
+            known = car.car
+            if known is None or known.car_state != ONLINE or not known.charging:
                 state = await car.backend.summary(car.vehicle)
                 car.api_said(state)
                 if state not in (ONLINE, UNKNOWN):
+                    return
+                if not fell_back and self._awake_and_idle(known, state, started):
+                    # every read keeps it awake: let it fall asleep after a session
+                    self.next_look_at = started + car.settings.policy.idle_s
                     return
             await self._read()
             self._succeeded(started)
@@ -222,6 +229,21 @@ class CarWorker:
             logger.warning("car %d: %s (next look in %.0f s)", car.number, e, retry)
         finally:
             car.changed()
+
+    def _awake_and_idle(self, known: ChargeState | None, state: str, now: float) -> bool:
+        """Read over Bluetooth, awake since the last look, not charging, nothing asked,
+        read within two idle intervals: nothing calls for a read (a plug-in wakes a
+        sleeping car). Over the internet the car could have driven off (only a read
+        tells where it is); over Bluetooth it is still beside the proxy."""
+        measured = self.car.knowledge.measured_at
+        return (
+            known is not None
+            and known.nearby
+            and known.car_state == state == ONLINE
+            and not self.car.goals
+            and measured is not None
+            and now - measured < 2 * self.car.settings.policy.idle_s
+        )
 
     def _fresh(self, now: float) -> ChargeState | None:
         """The feed's snapshot, if usable; notes when it stops being (then the API is

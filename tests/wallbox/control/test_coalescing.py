@@ -64,7 +64,8 @@ def test_every_change_sends_at_once(wanted, asked):
 
 
 def test_why_a_change_waits_is_told():
-    assert why_held(13, 10, 42.4) == (
-        "13 A goes to the car in 42 s if still wanted (a rise from 10 A)"
+    assert why_held(13, 10, RULE) == (
+        "13 A goes to the car once wanted for 60 s (a rise from 10 A)"
     )
-    assert "a fall from 10 A" in why_held(8, 10, 60)
+    assert why_held(11, 10, RULE).startswith("11 A goes to the car once wanted for 300 s")
+    assert "a fall from 10 A" in why_held(8, 10, RULE)
