@@ -86,7 +86,7 @@ class CarKnowledge:
             self.car = self.car.with_car_state(state, now)
 
     def _newer_of(self, fed: ChargeState) -> ChargeState | None:
-        """Telemetry, unless the API spoke after its newest report (a confirming read,
+        """Telemetry, unless the API spoke after its newest report (a read, an answer,
         a 408): then the API's word stands, and healthy telemetry that has reported
         no change since vouches for it being current. None: nothing to take."""
         car, reported = self.car, fed.reported_at or 0.0
