@@ -4,11 +4,14 @@ The controller keeps, per car, the caller's intent and the *goals* still open
 (charging, amps, limit, wake). `plan` compares them with the newest snapshot and
 answers: which goals are met (or cannot be), which must wait, and which
 commands to send in which order, or that it needs a fresher reading first.
+Amps for a charging car wait as coalescing.py says (`due_in`: plan again
+then); a start the car accepted waits for a read to show it took.
 `next_read_in` decides when the car is read again without a goal open.
 
 How old a reading may be:
-- *current* (within the polling interval that applies, plus a margin): good
-  enough to say "already so, nothing to send". Polling keeps the data this
+- *current* (within the polling interval that applies, plus a margin; a
+  command's answer counts as the car speaking): good enough to say "already
+  so, nothing to send". Polling keeps the data this
   fresh, so a caller repeating itself costs no API call.
 - *recent* (under a minute): good enough to refuse without asking the car
   ("not plugged in"). Older data is not trusted to say no: the car is asked.
