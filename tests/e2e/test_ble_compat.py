@@ -153,8 +153,10 @@ def test_evccs_template_reads_right_in_every_situation(wallbox, asleep):
                             "status": "B"}  # fmt: skip
 
     # charging elsewhere: DC fast charging 500 km away shows no car here
+    # (slowly: the next look at a sleeping car is a minute away, and 120 kW would be at 62 %)
     sim.patch({"state": "online", "latitude": 52.52, "longitude": 13.405, "soc": 60,
-               "capacity_kwh": 75, "fast_charger": "Tesla", "charging": True})  # fmt: skip
+               "capacity_kwh": 75, "fast_charger": "Tesla", "dc_kw": 1.0,
+               "charging": True})  # fmt: skip
     until_reads(evcc, status="A", soc=60, limitsoc=80)
     sent = len(sim.car()["commands"])
     code, body = evcc.charge_enable(False)
