@@ -124,6 +124,8 @@ STATUS_SCHEMA: dict[str, Any] = {
                 "teslamate_report_age": _nullable(
                     "number", minimum=0, description="s since TeslaMate's newest message"
                 ),
+                "report_age": _nullable("number", minimum=0, description="the source's age, s"),
+                "sources": {"type": "object", "description": "each push source's verdict"},
             },
         },
         "api_usage": {

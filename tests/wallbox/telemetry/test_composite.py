@@ -269,3 +269,19 @@ async def test_a_command_unanswered_past_the_rhythm_is_not_trusted():
             publisher.stop()
         rig.feed.stop()
         rig.controller.stop()
+
+
+async def test_the_status_with_push_feeds_matches_the_openapi_schema(rig):
+    import jsonschema
+
+    from wallbox.api.openapi import openapi_document
+
+    document = openapi_document()
+    schema = {**document["components"]["schemas"]["Status"], "components": document["components"]}
+    for silent in ("fleet_telemetry", "teslamate", "tb2m"):
+        jsonschema.validate(rig.car.status(), schema, cls=jsonschema.Draft202012Validator)
+        rig.publishers[silent].silent = True
+        await rig.car.set_intent(charging=True)
+        await rig.clock.advance(RHYTHM + 15)
+    jsonschema.validate(rig.car.status(), schema, cls=jsonschema.Draft202012Validator)
+    assert rig.telemetry()["source"] == "tesla_api"
