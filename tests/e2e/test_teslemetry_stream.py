@@ -94,6 +94,18 @@ def test_silence_brings_a_read_within_30_s_and_the_stream_back(wallbox, sim, rel
     wait_source(wallbox, "teslemetry")
 
 
+def test_a_stream_the_relay_ends_is_reopened_without_a_read(wallbox, sim, relay):
+    wait_source(wallbox, "teslemetry")
+    time.sleep(1)  # 20 simulated seconds: the stream is steady
+    sim.reset_calls()
+    relay.dropping.set()
+    until(lambda: relay.streams >= 2, 10, what="the stream reopened")
+    time.sleep(1)
+    status = wallbox.status()
+    assert status["telemetry"]["source"] == "teslemetry" and sim.reads() == 0, status
+    assert "Teslemetry stream ended" in wallbox.proxy.log
+
+
 def test_a_refused_token_reads_the_api_until_the_file_holds_a_good_one(
     tmp_path, confdir, sim, relay, token_file
 ):

@@ -44,6 +44,7 @@ class FakeTeslemetry:
         self.port = free_port()
         self.silent = threading.Event()
         self.streams = 0  # streams opened
+        self.dropping = threading.Event()  # end the open streams (a relay's restart)
         self.refused = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -84,6 +85,9 @@ class FakeTeslemetry:
         self.streams += 1
         last: dict = {}
         while True:
+            if self.dropping.is_set():
+                self.dropping.clear()
+                return answer
             if not self.silent.is_set():
                 try:
                     status, data = await asyncio.to_thread(

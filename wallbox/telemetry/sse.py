@@ -4,8 +4,9 @@ Each car's stream is `GET <url>/sse/<VIN>` with the bearer token, read again
 from its file at every connect (a new token takes effect without a restart;
 never logged). Every complete event's data goes to `on_event(vin, data)`, and
 each stream's opening and loss to `on_stream(vin, open, why)`, on the loop.
-A lost or refused stream is tried again after 1, 2, 4 ... s, at most a minute
-apart; a refusal is logged once until the stream opens again.
+An open stream that ends is reopened at once, and reported closed only if
+that fails; a stream that cannot be opened is tried again after 1, 2, 4 ...
+s, at most a minute apart, its reason logged once until it opens again.
 """
 
 import asyncio
@@ -21,6 +22,7 @@ from wallbox.telemetry.teslemetry import data_of, stream_path
 logger = logging.getLogger(__name__)
 
 RETRY_MAX_S = 60.0
+STEADY_S = 10.0  # a stream open this long that ends is reopened at once
 
 
 class SseStreams:
@@ -39,7 +41,7 @@ class SseStreams:
         self.on_event, self.on_stream, self.what = on_event, on_stream, what
         self.vins = vins
         self._streams: dict[str, Supervised] = {}
-        self._opened: set[str] = set()
+        self._opened: dict[str, float] = {}  # vin -> when its stream opened
         self._session: aiohttp.ClientSession | None = None
         self._following = Supervised(f"{what} streams", self._follow, clock=clock)
 
@@ -76,7 +78,7 @@ class SseStreams:
     async def _run(self, vin: str) -> None:
         delay, complained = 1.0, None
         while True:
-            self._opened.discard(vin)
+            self._opened.pop(vin, None)
             try:
                 await self._read(vin)
                 why = "the stream ended"
@@ -84,9 +86,15 @@ class SseStreams:
                 why = str(e)
             except (aiohttp.ClientError, TimeoutError, OSError) as e:
                 why = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-            self.on_stream(vin, False, why)
-            if vin in self._opened:  # it was open: start the backoff over
+            opened = self._opened.get(vin)
+            if opened is not None and self.clock.now() - opened >= STEADY_S:
+                # An open stream that ends (a relay's restart, a read timeout) is
+                # reopened at once, unannounced: only a stream that cannot be opened
+                # is closed for the source, so a reconnect costs no read.
                 delay, complained = 1.0, None
+                logger.info("%s: %s stream ended (%s); reopening", vin, self.what, why)
+                continue
+            self.on_stream(vin, False, why)
             if why != complained:
                 logger.warning("%s: %s stream lost (%s); retrying", vin, self.what, why)
                 complained = why
@@ -102,7 +110,7 @@ class SseStreams:
             if answer.status != 200:
                 raise _Refused(f"HTTP {answer.status}" + (
                     ": check the token file" if answer.status in (401, 403) else ""))  # fmt: skip
-            self._opened.add(vin)
+            self._opened[vin] = self.clock.now()
             self.on_stream(vin, True, "open")
             logger.info("%s: %s stream open", vin, self.what)
             lines: list[str] = []
