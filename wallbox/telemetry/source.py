@@ -101,7 +101,7 @@ class PushSource:
     def _flush(self) -> None:
         dirty, self._dirty = self._dirty, set()
         for car in self._cars():
-            if car.vehicle.vin in dirty:
+            if car.vehicle.vin.upper() in dirty:  # feeds name cars by VIN, upper-cased
                 self._offer(car)
 
     # --- the StateFeed protocol ---------------------------------------------------
