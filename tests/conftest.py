@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from hypothesis import settings
 from mitmproxy.certs import CertStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -15,6 +16,12 @@ from support.mitm import Mitmdump
 from support.upstream import FakeUpstream
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Property tests search at random on a developer's machine, where a rare find is
+# welcome; under CI=true they replay a fixed search, so a run cannot fail by luck.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if IN_CI:
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
