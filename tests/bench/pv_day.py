@@ -2,7 +2,7 @@
 costs per back-end, and how well the car followed the surplus.
 
     .venv/bin/python tests/bench/pv_day.py [--days cloudy,clear] [--backends ble,fleet,relay]
-        [--telemetry none,teslamate] [--factor 600] [--seed 31]
+        [--telemetry none,teslamate,fleet,tb2m,teslemetry] [--factor 600] [--seed 31]
 
 The surplus is `pv_model.PvDay` (seeded; a cloudy day and a clear one). The car
 is plugged in from the morning, asleep, at 40 % of 75 kWh with its limit at
@@ -10,8 +10,9 @@ is plugged in from the morning, asleep, at 40 % of 75 kWh with its limit at
 loop (`pv_ledger.EvccLoop`) reads the status every 30 s, sends `maxcurrent`
 only on change and enables or disables with its delays. The wallbox API, its
 controller and the back-end talk to the simulator in that back-end's shape
-over real HTTP on loopback (backends.py), with or without TeslaMate's
-telemetry (pv_session.FakeTeslaMate on the Mosquitto at `--broker`); time runs
+over real HTTP on loopback (backends.py), with or without telemetry:
+TeslaMate's (pv_session.FakeTeslaMate on the Mosquitto at `--broker`) or a push
+feed's (pv_feeds.py: fleet-telemetry, TeslaBle2Mqtt, Teslemetry); time runs
 `--factor` times faster. A sampler looks at the simulated car every
 `--sample` seconds and `pv_ledger.Ledger` adds up energy, import, unused
 surplus, idle awake time and wake-ups. Prints one Markdown table per day.
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench import backends  # noqa: E402
+from bench import backends, pv_feeds  # noqa: E402
 from bench.pv_day_report import print_table  # noqa: E402
 from bench.pv_ledger import EvccLoop, Ledger  # noqa: E402
 from bench.pv_model import PvDay  # noqa: E402
@@ -69,7 +70,7 @@ async def sample(fleet: Fleet, clock: ScaledClock, day: PvDay, span: tuple[float
 
 
 async def one_day(
-    args: argparse.Namespace, day: PvDay, kind: str, teslamate: bool, night: bool = False
+    args: argparse.Namespace, day: PvDay, kind: str, telemetry: str, night: bool = False
 ) -> dict:
     """Sunrise to sunset, or (`night`) sunset to sunrise: the same loop, no surplus."""
     span = (day.length_s, 24 * 3600.0) if night else (0.0, day.length_s)
@@ -77,8 +78,11 @@ async def one_day(
     fleet = Fleet.with_cars(1, clock, soc=START_SOC, limit=LIMIT, capacity_kwh=CAPACITY_KWH,
                             state="asleep", sleep_after=args.sleep_after * 60)  # fmt: skip
     setup = await backends.start(kind, fleet)
-    feed = subscriber = fake = None
-    if teslamate:
+    feed = subscriber = fake = push = None
+    if telemetry in pv_feeds.FEEDS:
+        push = await pv_feeds.start(telemetry, args.broker, fleet, clock, args.push_every)
+        feed = push.feed
+    elif telemetry == "teslamate":
         fake = FakeTeslaMate(args.broker, fleet, clock, args.teslamate_every)
         fake.start()
         feed = TeslaMateFeed(clock, namespace=fake.namespace, silence_s=300)
@@ -107,8 +111,12 @@ async def one_day(
             async with http.get(base + path) as reply:
                 return await reply.json()
 
-        want = "teslamate" if teslamate else "tesla_api"
-        while (s := await get("status")).get("error") or s["telemetry"]["source"] != want:
+        def ready(s: dict) -> bool:
+            if push is not None:  # an asleep car: no charge state from the feed yet
+                return push.ready(s)
+            return not s.get("error") and s["telemetry"]["source"] == pv_feeds.SOURCES[telemetry]
+
+        while not ready(await get("status")):
             await clock.sleep(1)
         loop_calls = 0
         for counter in (fleet.calls, fleet.billed, fleet.via):
@@ -137,11 +145,13 @@ async def one_day(
         subscriber.close()
         feed.stop()
         await fake.stop()
+    if push is not None:
+        await push.stop()
     report = fleet.calls_report()
     return {
         "day": "night" if night else "cloudy" if day.cloudy else "clear",
         "backend": kind,
-        "telemetry": "teslamate" if teslamate else "none",
+        "telemetry": telemetry,
         "source": final.get("telemetry", {}).get("source"),
         "hours": (clock.now() - start) / 3600,
         "loop_calls": loop_calls,
@@ -157,32 +167,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", default="cloudy,clear", help="cloudy, clear or both")
     parser.add_argument("--backends", default="ble,fleet,relay")
-    parser.add_argument("--telemetry", default="none,teslamate", help="none, teslamate or both")
+    parser.add_argument("--telemetry", default="none,teslamate",
+                        help="any of " + ",".join(pv_feeds.CHOICES))  # fmt: skip
     parser.add_argument("--seed", type=int, default=31, help="the cloudy day's clouds and jitter")
     parser.add_argument("--hours", type=float, default=12.0, help="sunrise to sunset")
     parser.add_argument("--factor", type=float, default=600.0, help="simulated s per real s")
     parser.add_argument("--sample", type=float, default=5.0, help="the sampler's step, s")
     parser.add_argument("--sleep-after", type=float, default=10.0, help="idle minutes to sleep")
     parser.add_argument("--teslamate-every", type=float, default=10.0, help="TeslaMate's poll, s")
+    parser.add_argument("--push-every", type=float, default=10.0, help="a push feed's look, s")
     parser.add_argument("--broker", default="mqtt://127.0.0.1:1883")
     parser.add_argument("--night", action="store_true", help="also sunset to sunrise")
     parser.add_argument("--night-factor", type=float, default=2400.0, help="the night's time")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    if bad := set(args.telemetry.split(",")) - set(pv_feeds.CHOICES):
+        parser.error(f"--telemetry: unknown {', '.join(sorted(bad))}")
     for name in filter(None, args.days.split(",")):
         day = PvDay(seed=args.seed, cloudy=name == "cloudy", length_s=args.hours * 3600)
         results = []
         for kind in args.backends.split(","):
             for telemetry in args.telemetry.split(","):
                 print(f"{name} day, {kind}, telemetry {telemetry}", file=sys.stderr, flush=True)
-                results.append(asyncio.run(one_day(args, day, kind, telemetry == "teslamate")))
+                results.append(asyncio.run(one_day(args, day, kind, telemetry)))
         print_table(day, results, args)
     if args.night:
         day, results = PvDay(seed=args.seed, length_s=args.hours * 3600), []
         for kind in args.backends.split(","):
             for telemetry in args.telemetry.split(","):
                 print(f"night, {kind}, telemetry {telemetry}", file=sys.stderr, flush=True)
-                run = one_day(args, day, kind, telemetry == "teslamate", night=True)
+                run = one_day(args, day, kind, telemetry, night=True)
                 results.append(asyncio.run(run))
         print_table(day, results, args, night=True)
 

@@ -4,6 +4,7 @@ followed the surplus."""
 import argparse
 
 from bench.backends import TITLES
+from bench.pv_feeds import TITLES as FEEDS
 from bench.pv_model import PvDay
 from wallbox.vehicle.billing import cost_usd
 
@@ -33,7 +34,7 @@ def row(r: dict) -> str:
     per_day, per_month = dollars(r)
     cells = [
         TITLES[r["backend"]],
-        "TeslaMate" if r["telemetry"] == "teslamate" else "-",
+        FEEDS[r["telemetry"]],
         *(str(billed.get(k, 0)) for k in ("data", "command", "wake")),
         per_day,
         per_month,
