@@ -34,12 +34,13 @@ PROXY_ARGS := --set confdir=$(abspath $(CERTS_DIR)) -s addons/entry.py \
 	--set data_dir=$(DATA_DIR) \
 	--set wallbox_port=$(WALLBOX_PORT)
 
-.PHONY: help install run web test bench bench-tools lint status cert wireguard login demo export state clean distclean
+.PHONY: help install run web test ha-check bench bench-tools lint status cert wireguard login demo export state clean distclean
 
 help:
 	@echo "make run      start the proxy (port $(PROXY_PORT)) and the wallbox API (port $(WALLBOX_PORT))"
 	@echo "make web      the same under mitmweb (web UI on port $(WEB_PORT))"
 	@echo "make test     run the whole test suite"
+	@echo "make ha-check  teslahome's MQTT discovery against a real Home Assistant core (opt-in, slow)"
 	@echo "make bench    measure throughput, latency, memory, disk and Tesla API calls (BENCHMARKS.md)"
 	@echo "make status   what is stored, what TeslaLogger has to fetch, the mirror's backlog"
 	@echo "make cert     show the CA files and export them for an Android phone"
@@ -76,6 +77,33 @@ web: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A real Home Assistant core in a venv of its own (not CI's, not pytest's): HA 2025.4.4 is
+# the newest that runs on Python 3.13.0/3.13.1. tests/ha/README.md says what it checks.
+HA_VERSION ?= 2025.4.4
+HA_VENV    ?= .venv-ha
+HA_STAMP   := $(HA_VENV)/.installed-$(HA_VERSION)
+HA_PYTHON_CANDIDATES := $(HA_PYTHON) python3.13 \
+	$(wildcard $(addsuffix /versions/3.13*/bin/python3,$(PYENV_ROOTS))) \
+	$(wildcard /usr/local/bin/python3.13 /usr/bin/python3.13)
+HA_FIND_PYTHON := for c in $(HA_PYTHON_CANDIDATES); do \
+	  if command -v "$$c" >/dev/null 2>&1 && \
+	     "$$c" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; \
+	  then echo "$$c"; exit 0; fi; done; exit 1
+
+$(HA_STAMP):
+	@test -x $(HA_VENV)/bin/python || { py=$$($(HA_FIND_PYTHON)) || { \
+	  echo "Home Assistant $(HA_VERSION) needs Python 3.13 (tried: $(HA_PYTHON_CANDIDATES))." >&2; \
+	  echo "Install one (pyenv install 3.13) or point HA_PYTHON at it." >&2; exit 1; }; \
+	  echo "Creating $(HA_VENV) with $$py ($$($$py -V))"; "$$py" -m venv $(HA_VENV); }
+	$(HA_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(HA_VENV)/bin/python -m pip install --quiet homeassistant==$(HA_VERSION) paho-mqtt==2.1.0
+	@touch $@
+
+# Opt-in, never in `make test` or CI: installs HA once (about two minutes on 2 cores), then
+# runs for under a minute. HA_CHECK_ARGS: e.g. --workdir DIR (kept either way).
+ha-check: $(STAMP) $(HA_STAMP)
+	$(BIN)/python tests/ha/real_ha.py --hass $(HA_VENV)/bin/hass $(HA_CHECK_ARGS)
 
 # QUICK=1: smaller runs, to try it out. The upload benchmark drives the proxy with
 # wrk, a C load generator (a Python client would be the bottleneck, not the proxy).
@@ -172,4 +200,4 @@ clean:
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(HA_VENV)
