@@ -89,6 +89,8 @@ def chargepoint_messages(
         "charge_state": charging,
         "phases_in_use": phases,
     }
+    if status.get("plugged_in") is None and here:
+        del state["plug_state"]  # not read yet: "false" would tell openWB the car left
     if status.get("soc") is not None:
         state["soc"] = status["soc"]
     if status.get("maxamp") is not None:

@@ -211,6 +211,14 @@ def test_openwb_state():
     assert json.loads(idle["openWB/mqtt/chargepoint/3/get/currents"]) == [0.0, 0.0, 0.0]
 
 
+def test_a_plug_state_not_read_yet_is_not_published():
+    """Before the first read: openWB keeps what it had, rather than "no car"."""
+    unread = chargepoint_messages(3, STATUS | {"plugged_in": None}, 0)
+    assert "openWB/mqtt/chargepoint/3/get/plug_state" not in unread
+    away = chargepoint_messages(3, STATUS | {"plugged_in": None, "at_charge_point": False}, 0)
+    assert json.loads(away["openWB/mqtt/chargepoint/3/get/plug_state"]) is False
+
+
 def test_the_imported_counter_never_runs_backwards():
     meter = ImportedMeter()
     readings = [meter.update(e) for e in (0.0, 1.5, 3.0, None, 0.0, 0.5, 0.5)]
