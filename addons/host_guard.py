@@ -37,7 +37,12 @@ from dataclasses import dataclass
 from mitmproxy import ctx, http
 from mitmproxy.proxy import server_hooks
 
-from addons.intercept import TeslaloggerIntercept, is_local_address, is_teslalogger_host
+from addons.intercept import (
+    DEFAULT_UPSTREAM_URL,
+    TeslaloggerIntercept,
+    is_local_address,
+    is_teslalogger_host,
+)
 from addons.options import checked
 
 logger = logging.getLogger(__name__)
@@ -167,7 +172,7 @@ class HostGuard:
     def _is_upstream(self, host: str, port: int) -> bool:
         """The operator's own smt_upstream_url is theirs to point anywhere."""
         up = self.intercept.upstream
-        configured = ctx.options.smt_upstream_url != "https://teslalogger.de"
+        configured = ctx.options.smt_upstream_url != DEFAULT_UPSTREAM_URL
         return configured and (host, port) == (up.host, up.port)
 
     async def _resolve(self, host: str, port: int) -> list[Address]:

@@ -36,6 +36,7 @@ from addons.options import checked
 logger = logging.getLogger(__name__)
 
 HOST = "teslalogger.de"
+DEFAULT_UPSTREAM_URL = "https://" + HOST
 ALLOW_PATTERN = r"^(.+\.)?teslalogger\.de(:\d+)?$"
 _RESOLVE_TTL = 60.0
 
@@ -131,7 +132,7 @@ class TeslaloggerIntercept:
     """(Not named Intercept: mitmweb has a built-in addon of that name.)"""
 
     def __init__(self) -> None:
-        self.upstream = Upstream.parse("https://" + HOST)
+        self.upstream = Upstream.parse(DEFAULT_UPSTREAM_URL)
         self._resolved: dict[str, tuple[float, list[str]]] = {}
         self.passthrough_clients: list[Network] = []
 
@@ -140,7 +141,7 @@ class TeslaloggerIntercept:
         loader.add_option(
             "smt_upstream_url",
             str,
-            "https://" + HOST,
+            DEFAULT_UPSTREAM_URL,
             "Where teslalogger.de requests that are not answered locally go: the real server "
             "by default. Use its IP (https://<ip>) when this host resolves teslalogger.de "
             "to itself; TLS still checks the name teslalogger.de.",
