@@ -8,8 +8,8 @@ tenth of an upload's cost). The hub has only the hooks some feature needs:
 
 - load, configure, running, done: every feature, in list order (so the store,
   last, closes after everything that uses it has stopped);
-- requestheaders, request, response, error: teslalogger.de flows only, and
-  nothing at all is done for other hosts but that one check;
+- requestheaders, request, response, error: teslalogger.de flows only; other
+  hosts' requests go only to the host guard (below);
 - marks (flowmarks.py) only while someone can see them: under mitmweb, or
   when flows are saved (`save_stream_file`); the flow limit (flowlimit.py)
   only under mitmweb, whose view it trims;
