@@ -42,6 +42,7 @@ from addons.intercept import (
     TeslaloggerIntercept,
     is_local_address,
     is_teslalogger_host,
+    plain,
 )
 from addons.options import checked
 
@@ -101,13 +102,6 @@ def parse_blocked(specs: Sequence[str]) -> list[Network]:
         return [ipaddress.ip_network(spec, strict=False) for spec in specs]
     except ValueError as e:
         raise ValueError(f"not an address or network: {e}") from None
-
-
-def plain(ip: Address) -> Address:
-    """IPv4 mapped into IPv6 (::ffff:127.0.0.1) is the IPv4 address it carries."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
 
 
 def _name_servers() -> list[str]:

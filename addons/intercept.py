@@ -108,10 +108,16 @@ def parse_networks(specs: Sequence[str]) -> list[Network]:
     return networks
 
 
+def plain(ip: ipaddress.IPv4Address | ipaddress.IPv6Address):
+    """IPv4 mapped into IPv6 (::ffff:a.b.c.d, as a dual-stack listener reports
+    IPv4 peers) is the IPv4 address it carries."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
 def client_in(networks: Sequence[Network], peer: str) -> bool:
-    ip = ipaddress.ip_address(peer.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped  # a dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d
+    ip = plain(ipaddress.ip_address(peer.split("%")[0]))
     return any(ip in net for net in networks)
 
 
