@@ -6,9 +6,9 @@ Both are optional and independent:
 
 - `teslamate_mqtt_url`: charge state, location and geofence from TeslaMate's
   broker instead of Tesla API reads, while TeslaMate is healthy and reporting
-  (wallbox/teslamate/feed.py, wallbox/teslamate/health.py).
+  (wallbox/telemetry/teslamate_feed.py, wallbox/telemetry/teslamate_health.py).
 - `teslamate_db_url` + `teslamate_encryption_key`: the Tesla API tokens from
-  TeslaMate's database, read-only (wallbox/teslamate/tokens.py).
+  TeslaMate's database, read-only (wallbox/vehicle/teslamate_tokens.py).
 """
 
 import logging
@@ -19,9 +19,9 @@ from mitmproxy import ctx, exceptions
 from addons.options import check_file, check_range, checked
 from wallbox.clock import Clock
 from wallbox.mqtt.link import MqttLink, parse_broker_url
-from wallbox.teslamate.feed import TeslaMateFeed
-from wallbox.teslamate.tokens import TeslaMateTokens, describe_dsn
-from wallbox.teslamate.values import parse_car_map
+from wallbox.telemetry.teslamate import parse_car_map
+from wallbox.telemetry.teslamate_feed import TeslaMateFeed
+from wallbox.vehicle.teslamate_tokens import TeslaMateTokens, describe_dsn
 
 logger = logging.getLogger(__name__)
 

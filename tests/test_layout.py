@@ -5,7 +5,7 @@ those inside functions and under TYPE_CHECKING.
 
 - No import cycles between first-party modules.
 - Inside `wallbox/`, rooms import downwards only:
-  api, mqtt -> control -> teslamate -> vehicle; the modules of the floor under
+  api, mqtt -> control -> telemetry -> vehicle; the modules of the floor under
   them all (clock, iso_time, supervisor) may be imported from anywhere, so they
   import no room; nothing in `wallbox/` imports `addons/` or mitmproxy.
 - A rule module (pure functions and data) imports no I/O library and no
@@ -24,7 +24,7 @@ PACKAGES = ("addons", "storage", "wallbox", "certs")
 MAX_LINES = 300
 
 # Lower number = lower floor. A room may import its own floor and the ones below.
-FLOORS = {"vehicle": 0, "teslamate": 1, "telemetry": 1, "control": 2, "api": 3, "mqtt": 3}
+FLOORS = {"vehicle": 0, "telemetry": 1, "control": 2, "api": 3, "mqtt": 3}
 # Under every floor: imported from anywhere (addons too), importing none of the rooms.
 BASEMENT = ("wallbox.clock", "wallbox.iso_time", "wallbox.supervisor")
 
@@ -60,13 +60,12 @@ RULES = (
     "wallbox.mqtt.ha_discovery",
     "wallbox.mqtt.openwb",
     "wallbox.mqtt.topics",
-    "wallbox.teslamate.audience",
-    "wallbox.teslamate.health",
-    "wallbox.teslamate.values",
     "wallbox.telemetry.fleet",
     "wallbox.telemetry.health",
     "wallbox.telemetry.model",
     "wallbox.telemetry.tb2m",
+    "wallbox.telemetry.teslamate",
+    "wallbox.telemetry.teslamate_health",
     "wallbox.telemetry.teslemetry",
     "wallbox.telemetry.wire",
     "wallbox.vehicle.answers",
@@ -76,6 +75,7 @@ RULES = (
     "wallbox.vehicle.errors",
     "wallbox.vehicle.fleet_wire",
     "wallbox.vehicle.selection",
+    "wallbox.vehicle.token_audience",
     "wallbox.vehicle.wire",
 )
 
@@ -179,7 +179,7 @@ def test_wallbox_rooms_import_downwards_only(module):
         t for t in ours if (r := _room(t)) is not None and r != room and FLOORS[r] >= FLOORS[room]
     )
     assert not upward, f"{module} ({room}) imports {upward}: imports run api/mqtt -> control -> "
-    "teslamate -> vehicle"
+    "telemetry -> vehicle"
 
 
 @pytest.mark.parametrize("module", BASEMENT)

@@ -40,7 +40,7 @@ from wallbox.clock import ScaledClock  # noqa: E402
 from wallbox.control.controller import Controller  # noqa: E402
 from wallbox.control.settings import Settings  # noqa: E402
 from wallbox.mqtt.link import MqttLink, parse_broker_url  # noqa: E402
-from wallbox.teslamate.feed import TeslaMateFeed  # noqa: E402
+from wallbox.telemetry.teslamate_feed import TeslaMateFeed  # noqa: E402
 from wallbox.vehicle.simulator.fleet import Fleet  # noqa: E402
 
 START_SOC, LIMIT, CAPACITY_KWH = 40.0, 85, 75.0

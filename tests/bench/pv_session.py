@@ -54,7 +54,7 @@ from wallbox.control.controller import Controller  # noqa: E402
 from wallbox.control.planner import PollPolicy  # noqa: E402
 from wallbox.control.settings import Settings  # noqa: E402
 from wallbox.mqtt.link import MqttLink, parse_broker_url  # noqa: E402
-from wallbox.teslamate.feed import TeslaMateFeed  # noqa: E402
+from wallbox.telemetry.teslamate_feed import TeslaMateFeed  # noqa: E402
 from wallbox.vehicle.billing import PER_DOLLAR, cost_usd  # noqa: E402
 from wallbox.vehicle.simulator.fleet import Fleet  # noqa: E402
 

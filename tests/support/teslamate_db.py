@@ -3,7 +3,7 @@
 `cloak_encrypt` writes the format Cloak's AES-GCM cipher produces with
 TeslaMate's settings (tag "AES.GCM.V1", 12-byte IV, key = SHA-256 of the
 ENCRYPTION_KEY, AAD "AES256GCM"), written here from Cloak's description and
-independently of wallbox/teslamate/tokens.py, which has to read it.
+independently of wallbox/vehicle/teslamate_tokens.py, which has to read it.
 """
 
 import base64

@@ -1,1 +1,3 @@
-"""Push feeds of the car's state (fleet-telemetry, TeslaBle2Mqtt) beside TeslaMate's."""
+"""The car's state pushed by the feeds that watch it (TeslaMate, fleet-telemetry,
+TeslaBle2Mqtt, Teslemetry's stream): one module per source, a common model, the
+health and silence rules they share, and the composite the controller asks."""

@@ -19,14 +19,14 @@ from typing import Any, Protocol
 from wallbox.clock import Clock
 from wallbox.iso_time import iso_at
 from wallbox.supervisor import Crash, Supervised, guarded
-from wallbox.teslamate.health import TelemetryFacts, Verdict, judge
-from wallbox.teslamate.values import (
+from wallbox.telemetry.teslamate import (
     healthy_of,
     is_charging,
     parse_topic,
     snapshot,
     subscriptions,
 )
+from wallbox.telemetry.teslamate_health import TelemetryFacts, Verdict, judge
 from wallbox.vehicle.backend import Vehicle
 from wallbox.vehicle.charge_state import ChargeState
 

@@ -1,7 +1,7 @@
 """What the controller knows about a car: one snapshot of its charge state.
 
 Snapshots come from the vehicle API (`vehicle_data`) and from TeslaMate's MQTT
-telemetry (wallbox/teslamate/feed.py); both produce the same `ChargeState`, so the
+telemetry (wallbox/telemetry/teslamate_feed.py); both produce the same `ChargeState`, so the
 rules (status, planning, polling) never care where a value came from.
 """
 

@@ -12,7 +12,7 @@ with key = SHA-256 of TeslaMate's ENCRYPTION_KEY and the additional data
 `TeslaMateTokens` is a read-only `TokenSource` for the teslapy back-end: it
 never writes a token back and never refreshes one (TeslaMate does, and a
 refresh here would invalidate TeslaMate's refresh token). The tokens belong
-to the API host TeslaMate uses (audience.py): a token for another Tesla host
+to the API host TeslaMate uses (token_audience.py): a token for another Tesla host
 is not handed out, and a refusal says which host the token is for. The back-end reads
 the newest row again every `REREAD_S`, when the access token has expired, and
 after a 401. `load` runs in the back-end's worker thread, so a synchronous
@@ -30,8 +30,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg.conninfo import conninfo_to_dict
 
-from wallbox.teslamate.audience import claims, refused, wrong_host
 from wallbox.vehicle.backend import NotConfigured
+from wallbox.vehicle.token_audience import claims, refused, wrong_host
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 The format is teslapy's cache: `{email: {"url": <SSO base URL>, "sso": {"access_token",
 "refresh_token", "expires_at", ...}}}`. `TokenFile` keeps it in a file (what
 `make login` writes) and is written back when teslapy refreshes them.
-`TeslaMateTokens` (wallbox/teslamate/tokens.py) reads TeslaMate's tokens from its
+`TeslaMateTokens` (wallbox/vehicle/teslamate_tokens.py) reads TeslaMate's tokens from its
 PostgreSQL database read-only: teslapy's refresh is off for it and nothing is
 written back, since TeslaMate refreshes its own tokens.
 

@@ -19,7 +19,7 @@ from wallbox.control.settings import Settings
 from wallbox.telemetry import fleet, tb2m, teslemetry
 from wallbox.telemetry.composite import CompositeFeed, Named
 from wallbox.telemetry.source import Dialect, PushSource
-from wallbox.teslamate.feed import TeslaMateFeed
+from wallbox.telemetry.teslamate_feed import TeslaMateFeed
 from wallbox.vehicle.simulator.backend import SimulatedBackend
 from wallbox.vehicle.simulator.fleet import Fleet
 

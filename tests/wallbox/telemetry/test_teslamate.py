@@ -2,7 +2,7 @@
 
 import pytest
 
-from wallbox.teslamate.values import parse_car_map, parse_topic, snapshot, subscriptions
+from wallbox.telemetry.teslamate import parse_car_map, parse_topic, snapshot, subscriptions
 from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, UNKNOWN
 
 

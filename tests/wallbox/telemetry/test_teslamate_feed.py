@@ -13,7 +13,7 @@ from support.fake_teslamate import prefix, teslamate_topics
 from wallbox.clock import FakeClock
 from wallbox.control.controller import Controller
 from wallbox.control.settings import Settings
-from wallbox.teslamate.feed import TeslaMateFeed
+from wallbox.telemetry.teslamate_feed import TeslaMateFeed
 from wallbox.vehicle.simulator.backend import SimulatedBackend
 from wallbox.vehicle.simulator.fleet import Fleet
 
@@ -126,7 +126,7 @@ async def test_the_status_follows_what_teslamate_publishes(rig):
 
 
 async def test_healthy_false_falls_back_and_recovers(rig, caplog):
-    caplog.set_level(logging.INFO, logger="wallbox.teslamate.feed")
+    caplog.set_level(logging.INFO, logger="wallbox.telemetry.teslamate_feed")
     await rig.car.set_intent(charging=True)
     await rig.clock.run_until(lambda: not rig.car.goals, 120)
     rig.teslamate.healthy = False

@@ -2,7 +2,7 @@
 
 import pytest
 
-from wallbox.teslamate.health import TelemetryFacts, judge
+from wallbox.telemetry.teslamate_health import TelemetryFacts, judge
 
 LIMIT = 300.0
 NOW = 10_000.0

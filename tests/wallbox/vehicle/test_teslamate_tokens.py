@@ -8,7 +8,10 @@ import pytest
 
 from support.ports import free_port
 from support.teslamate_db import access_token, cloak_encrypt, jwt
-from wallbox.teslamate.tokens import (
+from wallbox.vehicle.backend import NotConfigured, Unauthorized
+from wallbox.vehicle.simulator.fleet import Fleet
+from wallbox.vehicle.simulator.server import serve
+from wallbox.vehicle.teslamate_tokens import (
     NotCloak,
     TeslaMateTokens,
     WrongKey,
@@ -17,9 +20,6 @@ from wallbox.teslamate.tokens import (
     describe_dsn,
     token_expiry,
 )
-from wallbox.vehicle.backend import NotConfigured, Unauthorized
-from wallbox.vehicle.simulator.fleet import Fleet
-from wallbox.vehicle.simulator.server import serve
 from wallbox.vehicle.teslapy_backend import TeslapyBackend
 
 KEY = "secret-encryption-key-from-docker-compose"

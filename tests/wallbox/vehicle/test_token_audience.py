@@ -4,7 +4,7 @@ request that cannot work and to say what to do when the API refuses the token.""
 import pytest
 
 from support.teslamate_db import jwt
-from wallbox.teslamate.audience import api_hosts, described, refused, wrong_host
+from wallbox.vehicle.token_audience import api_hosts, described, refused, wrong_host
 
 USERINFO = "https://auth.tesla.com/oauth2/v3/userinfo"
 OWNER = jwt({"azp": "ownerapi", "aud": ["https://owner-api.teslamotors.com/", USERINFO]})
