@@ -84,7 +84,7 @@ class CompositeFeed:
                 name: {"trusted": d["source"] == name, "reason": d["reason"], "age": _age(d)}
                 for name, d in said.items()
             },
-        }
+        } | ({"fields": picked["fields"]} if "fields" in picked else {})  # where each comes from
 
     def _reasons(self, vin: str, now: float) -> str:
         return "; ".join(named.feed.describe(vin, now)["reason"] for named in self.sources)
