@@ -11,6 +11,7 @@ Endpoints (every answer is the car's whole status JSON; `/openapi.json` describe
     GET /command/<car>/charge_start | charge_stop | charge_start_stop?1|0
         | set_charging_amps?<A> | set_charge_limit?<%> | wake_up    (TeslaLogger's paths)
     /api/1/vehicles/<VIN>/..., /api/proxy/1/version   TeslaBleHttpProxy's (ble_compat.py)
+    GET /, /page/...                            the status page (page.py)
 
 `<car>` is the car number (1 = the first car of the account, or of
 `wallbox_cars`) or its VIN. A value goes bare after `?` (`set_amps?16`) or named
@@ -31,7 +32,7 @@ from typing import Any
 
 from aiohttp import web
 
-from wallbox.api import ble_compat
+from wallbox.api import ble_compat, page
 from wallbox.api.openapi import openapi_document
 from wallbox.api.query import BadRequest, parse_query, parse_wait, value_and_wait, wait_only
 from wallbox.api.security import authorized, is_local_client
@@ -259,6 +260,7 @@ def make_app(
     app.router.add_get("/tlwb/{car}/set_soc", set_soc, allow_head=False)
     app.router.add_get("/command/{car}/{command}", teslalogger_command, allow_head=False)
     ble_compat.add_routes(app, controller)  # TeslaBleHttpProxy's paths (ble_compat.py)
+    page.add_routes(app, controller)  # the status page (page.py)
     return app
 
 
