@@ -18,6 +18,7 @@ from pathlib import Path
 from aiohttp import web
 from mitmproxy import ctx, exceptions
 
+from addons.capture_state import CaptureState
 from addons.options import check_range, checked
 from addons.store import Store
 from addons.telemetry import Telemetry
@@ -31,6 +32,7 @@ from addons.wallbox_control_options import (
 )
 from storage.database import StorageError
 from storage.intents import IntentStore
+from wallbox.api.page import CAPTURE
 from wallbox.api.security import TOKEN_FILE as SECRET_FILE
 from wallbox.api.security import check_secret, load_or_create_secret
 from wallbox.api.server import make_app
@@ -67,6 +69,7 @@ class WallboxApi:
         self._followers: list[Callable[[Controller], None]] = []
         self.vehicle = VehicleOptions()  # the tesla_* options and the back-end they choose
         self._billed = True  # the chosen back-end bills its calls (api_usage shows dollars)
+        self.capture = CaptureState(store)  # what the status page shows of ScanMyTesla
 
     def when_started(self, follower: Callable[[Controller], None]) -> None:
         """Call `follower(controller)` once the controller exists (MQTT, openWB)."""
@@ -212,9 +215,9 @@ class WallboxApi:
             feed.bind(self.controller)
         for follower in self._followers:
             follower(self.controller)
-        runner = web.AppRunner(
-            make_app(self.controller, secret, proxied=self.proxied), access_log=None
-        )
+        app = make_app(self.controller, secret, proxied=self.proxied)
+        app[CAPTURE] = self.capture
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()  # starts the controller (the app's cleanup_ctx)
         self._runner = runner
         host = o.wallbox_host or None
@@ -254,6 +257,7 @@ class WallboxApi:
             self._runner.server.pre_shutdown()  # closes idle keep-alive connections
         if self.controller is not None:
             self.controller.stop()
+        self.capture.done()
 
 
 def _url(address: tuple) -> str:
