@@ -36,7 +36,7 @@ teslamate = TeslaMate()  # options only: the wallbox API runs its feed and token
 smt = ScanMyTesla(store, mirror)
 intercept = TeslaloggerIntercept()
 guard = HostGuard(intercept)
-telemetry = Telemetry()  # options only, like TeslaMate's
+telemetry = Telemetry(store)  # options, and the ScanMyTesla capture's uploads
 wallbox = WallboxApi(store, teslamate, proxied=guard.opened_by_proxy, telemetry=telemetry)
 marks = FlowMarks()
 limit = FlowLimit()

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from mitmproxy import ctx
 
-from addons import telemetry_relay
+from addons import telemetry_relay, telemetry_smt
 from addons.options import check_file, check_range, checked
+from addons.store import Store
 from wallbox.clock import Clock
 from wallbox.mqtt.link import MqttLink, parse_broker_url
 from wallbox.telemetry import fleet, tb2m
@@ -57,7 +58,9 @@ def _dialect(kind: _Kind, where: str) -> Dialect:
 
 
 class Telemetry:
-    def __init__(self) -> None:
+    def __init__(self, store: Store | None = None) -> None:
+        self.store = store  # the ScanMyTesla capture's uploads (telemetry_smt.py)
+        self.capture: telemetry_smt.Capture | None = None
         self.links: list[MqttLink] = []
         self.sources: list[PushSource] = []
         self.streams: SseStreams | None = None
@@ -85,9 +88,11 @@ class Telemetry:
             )  # fmt: skip
 
         telemetry_relay.declare(loader)
+        telemetry_smt.declare(loader)
 
     def configure(self, updated: set[str]) -> None:
         telemetry_relay.check(updated)
+        telemetry_smt.check(updated)
         for kind in KINDS:
             name = f"telemetry_{kind.key}"
             checked(updated, f"{name}_mqtt_url", parse_broker_url, unless_empty=True)
@@ -125,18 +130,27 @@ class Telemetry:
             source, self.streams = relay
             self.sources.append(source)
             named["teslemetry"] = Named(source.source, source)
+        self.capture = telemetry_smt.start(clock, self.store)
+        if self.capture is not None:
+            self.sources.append(self.capture.source)
+            named["smt"] = Named(self.capture.source.source, self.capture.source)
         if not named:
             return teslamate
         tm = teslamate and Named("teslamate", teslamate)
         order = [named.get("fleet"), named.get("teslemetry"), tm, named.get("tb2m")]
+        order.append(named.get("smt"))  # no position nor limit: the others' first
         return CompositeFeed(clock, [n for n in order if n is not None])
 
     def described(self) -> list[str]:
         """Each push source and where it comes from, for the start-up line."""
         said = [f"{link.what.removesuffix(' MQTT')} at {link.broker}" for link in self.links]
-        return said + ([f"Teslemetry at {self.streams.url}"] if self.streams else [])
+        said += [f"Teslemetry at {self.streams.url}"] if self.streams else []
+        return said + (["ScanMyTesla's captured uploads"] if self.capture else [])
 
     def done(self) -> None:
+        if self.capture is not None:
+            self.capture.close()
+            self.capture = None
         for source in self.sources:
             source.stop()
         for link in self.links:
