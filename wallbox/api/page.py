@@ -45,7 +45,6 @@ logger = logging.getLogger(__name__)
 ASSETS = Path(__file__).with_name("page_assets")
 TICK_S = 1.0
 COMMANDS_KEPT = 50
-PAGE_PATHS = ("/", "/page/")
 
 # The capture's state (addons/capture_state.py): tokens, mirror, last refusal,
 # and chart series by token. Absent when the wallbox runs without the proxy.
@@ -196,7 +195,7 @@ PAGE = web.AppKey("page", Page)
 
 async def _note_command(request: web.Request, response: web.StreamResponse) -> None:
     """Remember who asked a car for what, and make a page's 401 a Basic prompt."""
-    if response.status == 401 and request.path.startswith(PAGE_PATHS):
+    if response.status == 401 and (request.path == "/" or request.path.startswith("/page/")):
         response.headers["WWW-Authenticate"] = 'Basic realm="teslahome wallbox", charset="UTF-8"'
         return
     asked = command_asked(request.method, request.path, request.query_string)
