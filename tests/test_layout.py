@@ -44,6 +44,8 @@ RULES = (
     "storage.handout_rule",
     "storage.records",
     "wallbox.api.ble_shapes",
+    "wallbox.api.page_history",
+    "wallbox.api.page_view",
     "wallbox.api.query",
     "wallbox.control.car_status",
     "wallbox.control.charge_point",
