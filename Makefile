@@ -158,7 +158,8 @@ demo: $(STAMP)
 	@$(BIN)/python -m wallbox.vehicle.simulator --port $(SIM_PORT) --time-factor 10 --asleep \
 		$(DEMO_SIM_$(DEMO_BACKEND)) & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
-	echo "Demo: a simulated, sleeping Tesla behind $(DEMO_BACKEND); try (Ctrl-C ends the demo):"; \
+	echo "Demo: a simulated, sleeping Tesla behind $(DEMO_BACKEND); Ctrl-C ends the demo."; \
+	echo "  Open http://localhost:$(WALLBOX_PORT)/ : the status page, live. Then try:"; \
 	echo "  curl -s localhost:$(WALLBOX_PORT)/tlwb/1/status"; \
 	echo "  curl -s 'localhost:$(WALLBOX_PORT)/tlwb/1/control?1&wait=60'"; \
 	echo "  curl -s localhost:$(WALLBOX_PORT)/tlwb/1/set_amps?8"; \
@@ -168,7 +169,12 @@ demo: $(STAMP)
 		--mode regular@$(PROXY_PORT) --set data_dir=$(DEMO_DIR) \
 		--set wallbox_port=$(WALLBOX_PORT) --set tesla_api_url=http://127.0.0.1:$(SIM_PORT) \
 		$(DEMO_SET_$(DEMO_BACKEND)) \
-		--set wallbox_time_factor=10 --set wallbox_pv_location=48.1374,11.5755 $(ARGS)
+		--set wallbox_time_factor=10 --set wallbox_pv_location=48.1374,11.5755 $(ARGS) & proxy=$$!; \
+	trap 'kill $$sim $$proxy 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 50); do curl -sf -o /dev/null localhost:$(WALLBOX_PORT)/ && break; sleep 0.2; done; \
+	if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && command -v xdg-open >/dev/null; then \
+		xdg-open http://localhost:$(WALLBOX_PORT)/ >/dev/null 2>&1 || true; fi; \
+	wait $$proxy
 
 # WG_ENDPOINT: where the phone reaches this host's WireGuard port, e.g. home.example.org:51820
 # (asked for, not guessed). WG_SPLIT=1: only teslalogger.de goes through the tunnel.
