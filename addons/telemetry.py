@@ -2,8 +2,8 @@
 and TeslaBle2Mqtt.
 
 Options only, checked in `configure`; the wallbox API (addons/wallbox_api.py)
-asks for the feed when it starts and gets one `StateFeed`: TeslaMate's alone
-when nothing else is set up, else a composite of every source set up
+asks for the feed when it starts and gets one `StateFeed`: a composite of
+every source set up (TeslaMate's alone too)
 (wallbox/telemetry/composite.py), in the order fleet-telemetry, Teslemetry,
 TeslaMate, TeslaBle2Mqtt: the car's own stream first, a Bluetooth poll last.
 Cars are matched by VIN, which every feed carries (addons/telemetry_relay.py:
@@ -134,9 +134,9 @@ class Telemetry:
         if self.capture is not None:
             self.sources.append(self.capture.source)
             named["smt"] = Named(self.capture.source.source, self.capture.source)
-        if not named:
-            return teslamate
-        tm = teslamate and Named("teslamate", teslamate)
+        if not named and teslamate is None:
+            return None
+        tm = teslamate and Named("teslamate", teslamate, "TeslaMate")
         order = [named.get("fleet"), named.get("teslemetry"), tm, named.get("tb2m")]
         order.append(named.get("smt"))  # no position nor limit: the others' first
         return CompositeFeed(clock, [n for n in order if n is not None])

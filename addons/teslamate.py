@@ -6,7 +6,7 @@ Both are optional and independent:
 
 - `teslamate_mqtt_url`: charge state, location and geofence from TeslaMate's
   broker instead of Tesla API reads, while TeslaMate is healthy and reporting
-  (wallbox/telemetry/teslamate_feed.py, wallbox/telemetry/teslamate_health.py).
+  (wallbox/telemetry/teslamate_feed.py, judged by wallbox/telemetry/health.py).
 - `teslamate_db_url` + `teslamate_encryption_key`: the Tesla API tokens from
   TeslaMate's database, read-only (wallbox/vehicle/teslamate_tokens.py).
 """

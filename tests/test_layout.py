@@ -67,7 +67,6 @@ RULES = (
     "wallbox.telemetry.model",
     "wallbox.telemetry.tb2m",
     "wallbox.telemetry.teslamate",
-    "wallbox.telemetry.teslamate_health",
     "wallbox.telemetry.teslemetry",
     "wallbox.telemetry.wire",
     "wallbox.vehicle.answers",

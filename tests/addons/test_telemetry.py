@@ -33,11 +33,15 @@ class TeslaMateFeed:
     def stop(self) -> None: ...
 
 
-async def test_without_push_feeds_teslamates_feed_is_the_feed():
+async def test_without_push_feeds_teslamates_feed_is_the_composites_one_source():
     telemetry, teslamate = Telemetry(), TeslaMateFeed()
     with taddons.context(telemetry) as tctx:
         tctx.configure(telemetry)  # the defaults: off
-        assert telemetry.start_feed(FakeClock(), teslamate) is teslamate
+        feed = telemetry.start_feed(FakeClock(), teslamate)
+        assert isinstance(feed, CompositeFeed)
+        assert [(n.name, n.feed, n.label) for n in feed.sources] == [
+            ("teslamate", teslamate, "TeslaMate")  # the switches logged in TeslaMate's name
+        ]
         assert telemetry.start_feed(FakeClock(), None) is None
         assert telemetry.described() == []
 

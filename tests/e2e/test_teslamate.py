@@ -78,7 +78,7 @@ def wait_source(wallbox, wanted: str, timeout: float = 20.0) -> dict:
 
 def test_the_status_follows_teslamate_and_the_car_is_never_read(wallbox, sim):
     status = wait_source(wallbox, "teslamate")
-    assert status["telemetry"]["reason"].startswith("TeslaMate is healthy")
+    assert status["telemetry"]["reason"].startswith("TeslaMate is connected")
     sim.reset_calls()
     sim.patch({"soc": 55})
     until(lambda: wallbox.status()["soc"] == 55, 10, what="the new SoC")

@@ -14,7 +14,8 @@ from wallbox.control.intent import AMPS_CEILING, SWITCH_OFF, SWITCH_ON
 from wallbox.control.planner import Goal
 from wallbox.control.settings import WAIT_MAX_S
 from wallbox.telemetry import fleet, tb2m, teslemetry
-from wallbox.telemetry.teslamate_health import TESLA_API, TESLAMATE
+from wallbox.telemetry.health import TESLA_API
+from wallbox.telemetry.teslamate import SOURCE as TESLAMATE
 
 
 def _nullable(kind: str, **extra: Any) -> dict[str, Any]:

@@ -36,6 +36,7 @@ class Feed(Protocol):
 class Named:
     name: str  # as the status names it: "teslamate", "fleet_telemetry", "tb2m"
     feed: Feed
+    label: str = ""  # in the log, if not the name: "TeslaMate"
 
 
 class CompositeFeed:
@@ -96,7 +97,8 @@ class CompositeFeed:
             return
         self._chosen[vin] = (source, now)
         if source != TESLA_API:
-            logger.info("%s: charge state from %s now, no Tesla API reads", vin, source)
+            label = next((n.label for n in self.sources if n.name == source and n.label), source)
+            logger.info("%s: charge state from %s now, no Tesla API reads", vin, label)
         elif before is None:
             logger.info("%s: no push source usable yet (%s): reading the Tesla API", vin, why)
         else:

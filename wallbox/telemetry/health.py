@@ -9,16 +9,20 @@ known (it cannot charge, nor be plugged in without waking), not silent. The
 first rule that matches decides:
 
   not connected to the source's broker          not trusted
-  the bridge is offline, or its stream closed    not trusted
+  the bridge is offline, its stream closed,     not trusted
+  or TeslaMate says healthy=false
   nothing heard about the car yet               not trusted
-  a command, nothing heard since, past rhythm   not trusted
-  asleep/offline by the feed's word, charge     trusted
-  state known from before, and not charging
-  by it (a charging car does not sleep: its
-  link dropped, and the silence rule judges)
   no charge state among what was heard          not trusted
   charging, silent past the rhythm              not trusted
+  a command, nothing heard since, past rhythm   not trusted
+  asleep/offline by the feed's word, and not    trusted
+  charging by it (a charging car does not
+  sleep: its link dropped, and the silence
+  rule above judged it)
   otherwise                                     trusted
+
+TeslaMate's rules were these before the sources shared them: its `healthy`
+flag is the bridge's own word (`offline_reason` says it in TeslaMate's words).
 """
 
 from dataclasses import dataclass
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 from wallbox.vehicle.charge_state import ASLEEP, OFFLINE
 
 TESLA_API = "tesla_api"
+OFFLINE_REASON = "is offline (its own word, or its stream closed)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,7 @@ class SourceFacts:
     has_charge_data: bool
     charging: bool
     commanded_at: float | None = None
+    offline_reason: str = OFFLINE_REASON
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +59,21 @@ def judge(f: SourceFacts) -> Verdict:
     if not f.connected:
         return Verdict(False, f"not connected to {who}'s MQTT broker")
     if f.bridge_online is False:
-        return Verdict(False, f"{who} is offline (its own word, or its stream closed)")
+        return Verdict(False, f"{who} {f.offline_reason}")
     if f.last_report_at is None:
         return Verdict(False, f"nothing from {who} about this car yet")
-    if f.commanded_at is not None and f.last_report_at < f.commanded_at:
-        waited = f.now - f.commanded_at
-        if waited > f.rhythm_s:
-            why = f"{who} reported nothing in {waited:.0f} s after a command ({limit})"
-            return Verdict(False, why)
-    if f.car_state in (ASLEEP, OFFLINE) and f.has_charge_data and not f.charging:
-        return Verdict(True, f"{who} says the car is {f.car_state}: known, not silent")
     if not f.has_charge_data:
         return Verdict(False, f"{who} has not told the charge state yet")
     silent = f.now - f.last_report_at
     if f.charging and silent > f.rhythm_s:
         return Verdict(False, f"{who} silent for {silent:.0f} s while charging ({limit})")
+    if f.commanded_at is not None and f.last_report_at < f.commanded_at:
+        waited = f.now - f.commanded_at
+        if waited > f.rhythm_s:
+            why = f"{who} reported nothing in {waited:.0f} s after a command ({limit})"
+            return Verdict(False, why)
+    if f.car_state in (ASLEEP, OFFLINE) and not f.charging:
+        return Verdict(True, f"{who} says the car is {f.car_state}: known, not silent")
     if f.charging:
         return Verdict(True, f"{who} reports while charging")
     return Verdict(True, f"{who} is connected; a parked car is quiet")

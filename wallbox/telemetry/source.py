@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from wallbox.clock import Clock
 from wallbox.iso_time import iso_at
 from wallbox.supervisor import Crash, Supervised, guarded
-from wallbox.telemetry.health import TESLA_API, SourceFacts, Verdict, judge
+from wallbox.telemetry.health import OFFLINE_REASON, TESLA_API, SourceFacts, Verdict, judge
 from wallbox.telemetry.model import Heard, Report
 from wallbox.vehicle.charge_state import ChargeState
 
@@ -34,6 +34,7 @@ class Dialect:
     topics: Sequence[str]
     heard: Callable[[str, bytes], Heard | None]
     snapshot: Callable[[Report, float], ChargeState]
+    offline_reason: str = OFFLINE_REASON  # the bridge's own "offline", in the status's reason
 
 
 class FedCar(Protocol):
@@ -101,7 +102,7 @@ class PushSource:
     def _flush(self) -> None:
         dirty, self._dirty = self._dirty, set()
         for car in self._cars():
-            if car.vehicle.vin.upper() in dirty:  # feeds name cars by VIN, upper-cased
+            if self._key(car.vehicle.vin) in dirty:
                 self._offer(car)
 
     # --- the StateFeed protocol ---------------------------------------------------
@@ -128,8 +129,13 @@ class PushSource:
 
     # --- judging ------------------------------------------------------------------
 
+    def _key(self, vin: str) -> str | None:
+        """The feed's name for the car: its VIN, upper-cased (TeslaMate's: an id of its own)."""
+        return vin.upper()
+
     def _judge(self, vin: str, now: float) -> tuple[Verdict, Report | None]:
-        report = self._reports.get(vin.upper())
+        key = self._key(vin)
+        report = self._reports.get(key) if key is not None else None
         snap = self.dialect.snapshot(report or Report(), now)
         verdict = judge(
             SourceFacts(
@@ -143,6 +149,7 @@ class PushSource:
                 has_charge_data=snap.has_charge_data,
                 charging=snap.charging,
                 commanded_at=self._commanded.get(vin),
+                offline_reason=self.dialect.offline_reason,
             )
         )
         self._note(vin, verdict, now)

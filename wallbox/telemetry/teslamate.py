@@ -8,13 +8,16 @@ reads; unknown or malformed values become None.
 
 TeslaMate's car ids are its own (1, 2, ... in the order cars were added);
 `teslamate_cars` maps them to this API's cars (`1=5YJ3...` or `1=2`), and an
-id without an entry is the car with the same number.
+id without an entry is the car with the same number. `heard` names a car by
+that id (teslamate_feed.py maps it to a VIN), and reads `healthy` as the
+bridge's own word, as TeslaBle2Mqtt's `status` is (health.py).
 """
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 
+from wallbox.telemetry.model import Heard, Report
+from wallbox.telemetry.wire import boolean, number, position
 from wallbox.vehicle.charge_state import (
     ASLEEP,
     CHARGING_STATES,
@@ -26,6 +29,8 @@ from wallbox.vehicle.charge_state import (
 )
 
 SOURCE = "teslamate"
+LABEL = "TeslaMate"
+UNHEALTHY = "reports healthy=false (its Tesla API access is failing)"
 
 # The topics read: charging, location, geofence, the car's state and TeslaMate's health.
 TOPIC_NAMES = (
@@ -85,6 +90,17 @@ def parse_topic(topic: str, namespace: str) -> tuple[int, str] | None:
     return int(rest[0]), rest[1]
 
 
+def heard(topic: str, payload: bytes, namespace: str) -> Heard | None:
+    """One message, about the car TeslaMate numbers (its id as the name); None if not ours."""
+    parsed = parse_topic(topic, namespace)
+    if parsed is None:
+        return None
+    car_id, name = parsed
+    value = payload.decode("utf-8", errors="replace")
+    online = healthy_of({name: value}) if name == "healthy" else None
+    return Heard(str(car_id), values={name: value}, bridge_online=online)
+
+
 def parse_car_map(entries: Sequence[str]) -> dict[int, str]:
     """`teslamate_cars`: `<TeslaMate id>=<car number or VIN>`, one per entry.
 
@@ -114,39 +130,28 @@ def _text(values: Mapping[str, str], name: str) -> str | None:
 
 
 def _number(values: Mapping[str, str], name: str) -> float | None:
-    text = _text(values, name)
-    if text is None:
-        return None
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) and abs(number) < 1e9 else None
+    return number(_text(values, name))
 
 
 def _integer(values: Mapping[str, str], name: str) -> int | None:
-    number = _number(values, name)
-    return None if number is None else round(number)
+    found = _number(values, name)
+    return None if found is None else round(found)
 
 
 def _boolean(values: Mapping[str, str], name: str) -> bool | None:
-    text = _text(values, name)
-    if text is None:
-        return None
-    return {"true": True, "false": False}.get(text.lower())
+    return boolean(_text(values, name))
 
 
 def _position(values: Mapping[str, str]) -> tuple[float | None, float | None]:
     text = _text(values, "location")
-    if text is not None:
-        try:
-            where = json.loads(text)
-            lat, lon = float(where["latitude"]), float(where["longitude"])
-            if math.isfinite(lat) and math.isfinite(lon):
-                return lat, lon
-        except (ValueError, TypeError, KeyError):
-            pass
-    return _number(values, "latitude"), _number(values, "longitude")
+    try:
+        where = json.loads(text) if text is not None else None
+    except ValueError:
+        where = None
+    latitude, longitude = position(where)
+    if latitude is not None:
+        return latitude, longitude
+    return position({"latitude": values.get("latitude"), "longitude": values.get("longitude")})
 
 
 def healthy_of(values: Mapping[str, str]) -> bool | None:
@@ -181,6 +186,8 @@ def snapshot(values: Mapping[str, str], read_at: float, reported_at: float | Non
     for API reads, and TeslaMate's own `plugged_in` only when that is unknown.
     """
     charging_state = _text(values, "charging_state")
+    if charging_state is None and _text(values, "state") == "charging":
+        charging_state = "Charging"  # TeslaMate's own state: its charging process runs
     plugged_in = plugged_in_from({"charging_state": charging_state})
     if plugged_in is None:
         plugged_in = _boolean(values, "plugged_in")
@@ -206,3 +213,8 @@ def snapshot(values: Mapping[str, str], read_at: float, reported_at: float | Non
         source=SOURCE,
         reported_at=reported_at,
     )
+
+
+def report_snapshot(report: Report, read_at: float) -> ChargeState:
+    """`snapshot` of a source's report (teslamate_feed.py)."""
+    return snapshot(report.values, read_at, report.last_report_at)

@@ -3,6 +3,7 @@
 import pytest
 
 from wallbox.telemetry.health import SourceFacts, judge
+from wallbox.telemetry.teslamate import UNHEALTHY
 from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, UNKNOWN
 
 BASE = dict(
@@ -54,3 +55,54 @@ def test_judge(changes, trusted, words):
     verdict = judge(SourceFacts(**(BASE | changes)))
     assert verdict.trusted is trusted
     assert words in verdict.reason
+
+
+# TeslaMate's rules before the sources shared one, every case kept: `healthy` is the
+# bridge's own word, in TeslaMate's words.
+LIMIT = 300.0
+NOW = 10_000.0
+TESLAMATE = BASE | dict(
+    label="TeslaMate", now=NOW, rhythm_s=LIMIT, bridge_online=True, last_report_at=NOW - 10,
+    offline_reason=UNHEALTHY,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "changes, trusted, words",
+    [
+        ({}, True, "a parked car is quiet"),
+        # a parked (asleep or idle) car may be silent for hours: still trusted
+        ({"last_report_at": NOW - 36_000}, True, "quiet"),
+        ({"bridge_online": None}, True, "quiet"),  # not heard since the connect: no objection
+        ({"connected": False}, False, "not connected to TeslaMate's MQTT broker"),
+        ({"connected": False, "bridge_online": False}, False, "not connected"),  # first wins
+        ({"bridge_online": False}, False, "TeslaMate reports healthy=false"),
+        ({"bridge_online": False, "last_report_at": NOW}, False, "healthy=false"),
+        ({"last_report_at": None}, False, "nothing from TeslaMate"),
+        ({"has_charge_data": False}, False, "TeslaMate has not told the charge state"),
+        # charging: silence beyond the limit means TeslaMate no longer sees the car
+        ({"charging": True, "last_report_at": NOW - 10}, True, "while charging"),
+        ({"charging": True, "last_report_at": NOW - LIMIT}, True, "while charging"),
+        ({"charging": True, "last_report_at": NOW - LIMIT - 1}, False, "silent for 301 s"),
+        # after a command the car changes something: a report is due within the limit
+        ({"commanded_at": NOW - 100, "last_report_at": NOW - 200}, True, "quiet"),
+        ({"commanded_at": NOW - 301, "last_report_at": NOW - 400}, False, "after a command"),
+        ({"commanded_at": NOW - 301, "last_report_at": NOW - 250}, True, "quiet"),  # reported
+        ({"commanded_at": NOW - 5000, "last_report_at": NOW - 4000}, True, "quiet"),
+        (
+            {"commanded_at": NOW - 301, "last_report_at": NOW - 302, "charging": True},
+            False,
+            "while charging",
+        ),
+    ],
+)
+def test_teslamates_rules(changes, trusted, words):
+    verdict = judge(SourceFacts(**(TESLAMATE | changes)))
+    assert verdict.trusted is trusted
+    assert words in verdict.reason
+
+
+def test_the_limit_is_in_the_reason():
+    facts = TESLAMATE | dict(charging=True, last_report_at=NOW - 1000, rhythm_s=60)
+    verdict = judge(SourceFacts(**facts))
+    assert verdict.reason == "TeslaMate silent for 1000 s while charging (limit 60 s)"

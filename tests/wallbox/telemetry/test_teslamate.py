@@ -2,7 +2,13 @@
 
 import pytest
 
-from wallbox.telemetry.teslamate import parse_car_map, parse_topic, snapshot, subscriptions
+from wallbox.telemetry.teslamate import (
+    heard,
+    parse_car_map,
+    parse_topic,
+    snapshot,
+    subscriptions,
+)
 from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, UNKNOWN
 
 
@@ -142,3 +148,16 @@ def test_dc_fast_charging_is_told_by_the_missing_phases(changes, dc):
     values = {**CHARGING, **changes}
     values = {k: v for k, v in values.items() if v is not None}
     assert snapshot(values, 0.0, 0.0).fast_charger_present is dc
+
+
+def test_heard_names_the_car_by_teslamates_id_and_healthy_is_the_bridges_word():
+    said = heard("teslamate/cars/02/healthy", b"false", "")
+    assert (said.vin, said.values, said.bridge_online) == ("2", {"healthy": "false"}, False)
+    said = heard("teslamate/cars/2/battery_level", b"55", "")
+    assert (said.values, said.bridge_online) == ({"battery_level": "55"}, None)
+    assert heard("teslamate/cars/x/state", b"online", "") is None
+
+
+def test_teslamates_own_charging_state_stands_in_for_an_unknown_charging_state():
+    car = snapshot({"state": "charging", "charging_state": ""}, 0.0, None)
+    assert car.charging and car.plugged_in

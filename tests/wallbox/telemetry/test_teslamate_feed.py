@@ -1,6 +1,7 @@
 """The TeslaMate feed driving the controller on fake time, fed by the simulated car as
 TeslaMate would publish it (no broker here: tests/e2e/test_teslamate.py runs the same
-through Mosquitto and mitmdump)."""
+through Mosquitto and mitmdump). As in the product, the feed sits in the composite
+(composite.py), which logs the switches."""
 
 import asyncio
 import json
@@ -13,6 +14,7 @@ from support.fake_teslamate import prefix, teslamate_topics
 from wallbox.clock import FakeClock
 from wallbox.control.controller import Controller
 from wallbox.control.settings import Settings
+from wallbox.telemetry.composite import CompositeFeed, Named
 from wallbox.telemetry.teslamate_feed import TeslaMateFeed
 from wallbox.vehicle.simulator.backend import SimulatedBackend
 from wallbox.vehicle.simulator.fleet import Fleet
@@ -75,17 +77,22 @@ class FakeTeslaMate:
         self._task.cancel()
 
 
+def composed(feed: TeslaMateFeed) -> CompositeFeed:
+    """TeslaMate's feed as the product sets it up (addons/telemetry.py)."""
+    return CompositeFeed(feed.clock, [Named("teslamate", feed, "TeslaMate")])
+
+
 async def make_rig(car_map=None, geofence=None, settings=None, **sim) -> Rig:
     clock = FakeClock()
     fleet = Fleet.with_cars(1, clock, **sim)
     feed = TeslaMateFeed(clock, namespace=NS, cars=car_map, silence_s=SILENCE)
     controller = Controller(
-        SimulatedBackend(fleet), clock=clock, settings=settings or Settings(), feed=feed
+        SimulatedBackend(fleet), clock=clock, settings=settings or Settings(), feed=composed(feed)
     )
     feed.on_connection(True, "connected")
     teslamate = FakeTeslaMate(clock, fleet, feed, geofence=geofence)
     controller.start()
-    feed.bind(controller)
+    controller.feed.bind(controller)
     await clock.advance(1)
     return Rig(clock, fleet, controller, feed, teslamate)
 
@@ -126,7 +133,7 @@ async def test_the_status_follows_what_teslamate_publishes(rig):
 
 
 async def test_healthy_false_falls_back_and_recovers(rig, caplog):
-    caplog.set_level(logging.INFO, logger="wallbox.telemetry.teslamate_feed")
+    caplog.set_level(logging.INFO, logger="wallbox.telemetry.composite")
     await rig.car.set_intent(charging=True)
     await rig.clock.run_until(lambda: not rig.car.goals, 120)
     rig.teslamate.healthy = False
@@ -196,6 +203,17 @@ async def test_a_lost_broker_connection_falls_back_at_once(rig):
     assert rig.telemetry()["source"] == "teslamate"
 
 
+async def test_healthy_false_is_forgotten_with_the_broker_connection(rig):
+    rig.teslamate.stop()  # TeslaMate need not retain healthy: after a reconnect it is unsaid
+    rig.feed.on_message(prefix(NS, 1) + "healthy", b"false", False)
+    assert "healthy=false" in rig.telemetry()["reason"]
+    rig.feed.on_connection(False, "connection lost")
+    rig.feed.on_connection(True, "connected")
+    rig.feed.on_message(prefix(NS, 1) + "battery_level", b"41", True)  # retained, no healthy
+    await rig.clock.advance(1)
+    assert rig.telemetry()["source"] == "teslamate"
+
+
 async def test_a_teslamate_geofence_counts_as_the_pv_location():
     settings = Settings(pv_geofences=frozenset({"Home"}))
     rig = await make_rig(soc=40, geofence="Home", settings=settings, latitude=0.0, longitude=0.0)
@@ -235,9 +253,9 @@ async def test_a_start_waits_briefly_for_retained_telemetry_and_reads_nothing():
     clock = FakeClock()
     fleet = Fleet.with_cars(1, clock, soc=40)
     feed = TeslaMateFeed(clock, namespace=NS, silence_s=SILENCE)
-    controller = Controller(SimulatedBackend(fleet), clock=clock, feed=feed)
+    controller = Controller(SimulatedBackend(fleet), clock=clock, feed=composed(feed))
     controller.start()
-    feed.bind(controller)
+    controller.feed.bind(controller)
     await clock.advance(2)  # the car list is in; the broker is not yet
     feed.on_connection(True, "connected")
     teslamate = FakeTeslaMate(clock, fleet, feed)  # the retained values arrive
@@ -255,9 +273,9 @@ async def test_without_telemetry_the_start_reads_after_a_few_seconds():
     clock = FakeClock()
     fleet = Fleet.with_cars(1, clock, soc=40)
     feed = TeslaMateFeed(clock, namespace=NS, silence_s=SILENCE)
-    controller = Controller(SimulatedBackend(fleet), clock=clock, feed=feed)
+    controller = Controller(SimulatedBackend(fleet), clock=clock, feed=composed(feed))
     controller.start()
-    feed.bind(controller)
+    controller.feed.bind(controller)
     try:
         await clock.advance(Settings().feed_start_wait_s + 1)
         assert fleet.calls["vehicle_data"] == 1
