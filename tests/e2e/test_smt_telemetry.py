@@ -80,7 +80,8 @@ def test_the_soc_guard_stops_within_half_a_point_without_a_read_while_charging(w
     sim.patch({"charging": True})  # 11 kW on AC: a point every 12 s of real time
     status = wait_source(wallbox, SMT)
     assert status["telemetry"]["fields"]["soc"] == "ScanMyTesla id 24"
-    assert status["plugged_in"] is True and status["limitsoc"] is None  # never in the data
+    assert status["plugged_in"] is True and status["telemetry"]["fields"]["plugged_in"]
+    assert status["limitsoc"] == 50  # not in the data: the command's answer, kept while plugged
     car = until(lambda: (c := sim.car())["charging"] is False and c, 60, what="the stop")
     assert 45.0 <= car["soc"] < 45.5, car["soc"]
     assert [c[1] for c in car["commands"]][-1] == "charge_stop", car["commands"]

@@ -6,7 +6,8 @@ thing wins, with three refinements: healthy telemetry that has reported no
 change since an API read vouches for that read being current; telemetry that
 arrives within NEWS_GRACE_S of a command's answer waits for the next look (it
 may predate the command); and telemetry without the charger's offer (TeslaMate
-has no pilot-current topic) keeps the one the API read while the cable stays in.
+has no pilot-current topic), or without the limit and amps request (ScanMyTesla
+carries neither), keeps what the API said while the cable stays in.
 No I/O here: the worker does the reading and hands the results in.
 """
 
@@ -18,6 +19,14 @@ from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, ChargeState
 # Telemetry received this soon after a command's answer may have left before the car
 # acted on it (TeslaMate polled just before): it is not taken over the answer.
 NEWS_GRACE_S = 10.0
+
+# What a plugged-in car keeps from the API's last word when telemetry does not carry it.
+KEPT_WHILE_PLUGGED = (
+    "charger_pilot_current",
+    "charge_limit_soc",
+    "charge_current_request",
+    "charge_current_request_max",
+)
 
 
 class CarKnowledge:
@@ -99,15 +108,15 @@ class CarKnowledge:
         return self._completed(fed)
 
     def _completed(self, fed: ChargeState) -> ChargeState:
-        """Telemetry without the charger's offer: keep the one read from the API for
-        as long as the cable stays in."""
+        """Telemetry without the charger's offer (TeslaMate), or without the car's limit
+        and amps request (ScanMyTesla): keep what the API last said (a read, a command's
+        answer) for as long as the cable stays in; never more than was said."""
         car = self.car
-        if (
-            fed.charger_pilot_current is None
-            and car is not None
-            and car.charger_pilot_current is not None
-            and fed.plugged_in
-            and car.plugged_in
-        ):
-            return replace(fed, charger_pilot_current=car.charger_pilot_current)
-        return fed
+        if car is None or not (fed.plugged_in and car.plugged_in):
+            return fed
+        kept = {
+            name: getattr(car, name)
+            for name in KEPT_WHILE_PLUGGED
+            if getattr(fed, name) is None and getattr(car, name) is not None
+        }
+        return replace(fed, **kept) if kept else fed

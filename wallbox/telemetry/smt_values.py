@@ -21,7 +21,9 @@ What the values say, first match wins:
 Charging on AC or DC is charge data (plugged in, charging); anything else
 leaves the plug state unknown (None), so the health rule does not trust the
 source and the Tesla API tells: the car's plug state, limit, amps request and
-position are not in the data, and none of them is ever taken as known here.
+position are not in the data, and none of them is ever taken as known here
+(the controller keeps the API's last limit and amps request while the cable
+stays in: wallbox/control/knowledge.py).
 SoC is in whole percent rounded down, as the SoC guard reads it (a reading
 of s means [s, s + 1)).
 """
@@ -145,6 +147,8 @@ def snapshot(report: Report, read_at: float) -> ChargeState:
 
 
 MISSING = "not in ScanMyTesla's data"
+# wallbox/control/knowledge.py keeps these while the cable stays in
+API_WORD = "the Tesla API's last word while plugged in (a read, a command's answer), if any"
 
 
 def origins(report: Report | None) -> dict[str, str]:
@@ -163,8 +167,10 @@ def origins(report: Report | None) -> dict[str, str]:
         else MISSING,
     }
     said["plugged_in"] = "ScanMyTesla: energy flows" if way else MISSING
-    for name in ("limitsoc", "targetamp", "amps", "volts", "position"):
+    for name in ("amps", "volts", "position"):
         said[name] = MISSING
+    for name in ("limitsoc", "targetamp", "maxamp", "carmaxamp"):
+        said[name] = f"{MISSING}: {API_WORD}"
     return said
 
 

@@ -98,6 +98,21 @@ async def test_the_soc_guard_stops_within_half_a_point_at_zero_reads(charging):
     assert status["limitsoc"] != 80  # never the limit it cannot know (the command's 50 at most)
 
 
+async def test_the_amps_the_car_was_told_stand_while_it_charges(charging):
+    rig, car = charging, charging.sim.cars[0]
+    await rig.clock.run_until(lambda: rig.car.status()["telemetry"]["source"] == "scanmytesla", 30)
+    await rig.car.set_intent(amps=10)
+    await rig.clock.run_until(lambda: not rig.car.goals, 60)
+    await rig.clock.advance(30)  # ScanMyTesla's values again, without an amps request
+    await rig.car.set_intent(amps=10)  # evcc again: the car asks for 10 A, as it was told
+    await rig.clock.run_until(lambda: not rig.car.goals, 60)
+    assert [c[1] for c in car.commands] == ["set_charging_amps"] and car.amps_request == 10
+    status = rig.car.status()
+    assert status["targetamp"] == 10 and status["telemetry"]["source"] == "scanmytesla"
+    assert "Tesla API's last word" in status["telemetry"]["fields"]["targetamp"]
+    assert rig.reads() == 0, dict(rig.sim.calls)
+
+
 async def test_energy_that_stops_flowing_leaves_the_plug_state_to_the_api(charging):
     rig = charging
     await rig.clock.run_until(lambda: rig.car.status()["telemetry"]["source"] == "scanmytesla", 30)
