@@ -64,11 +64,20 @@ def declare_control_options(loader) -> None:
         "Seconds between looks at an idle, unplugged or sleeping car; a sleeping car is "
         "only asked whether it sleeps, which never wakes it.",
     )
+    loader.add_option(
+        "wallbox_poll_asleep",
+        int,
+        3600,
+        "Seconds between asking a car asleep while plugged in whether it still sleeps "
+        "(each ask is billed; plugging in wakes a car, so an unplugged one is asked every "
+        "wallbox_poll_idle). Never shorter than wallbox_poll_idle.",
+    )
 
 
 def check_control_options(updated: set[str]) -> None:
     check_range(updated, "wallbox_poll_charging", 30, 2**31, "30 s or more")
     check_range(updated, "wallbox_poll_idle", 60, 2**31, "60 s or more")
+    check_range(updated, "wallbox_poll_asleep", 60, 2**31, "60 s or more")
     check_range(updated, "wallbox_amps_step", 1, 48, "1..48 A")
     check_range(updated, "wallbox_amps_short_wait", 0, 3600, "0..3600 s")
     check_range(updated, "wallbox_amps_long_wait", 0, 3600, "0..3600 s")
@@ -79,7 +88,11 @@ def check_control_options(updated: set[str]) -> None:
 def control_settings(o: Any, *, billed: bool) -> dict[str, Any]:
     """The `Settings` fields these options set."""
     return {
-        "policy": PollPolicy(charging_s=o.wallbox_poll_charging, idle_s=o.wallbox_poll_idle),
+        "policy": PollPolicy(
+            charging_s=o.wallbox_poll_charging,
+            idle_s=o.wallbox_poll_idle,
+            asleep_s=o.wallbox_poll_asleep,
+        ),
         "coalescing": Coalescing(
             step_a=o.wallbox_amps_step,
             short_wait_s=o.wallbox_amps_short_wait,

@@ -18,6 +18,7 @@ from addons.wallbox_api import WallboxApi
         ("wallbox_pv_location", "48.1;x", "wallbox_pv_location"),
         ("wallbox_poll_charging", 5, "30 s or more"),
         ("wallbox_poll_idle", 10, "60 s or more"),
+        ("wallbox_poll_asleep", 10, "60 s or more"),
         ("wallbox_time_factor", 0, "1..1000"),
         ("tesla_api_url", "owner-api.teslamotors.com", "tesla_api_url"),
         ("tesla_api_ca_file", "/no/such/ca.pem", "no such file"),

@@ -14,6 +14,7 @@ def wallbox_options(simulator_url: str, **more) -> dict:
         "wallbox_time_factor": FACTOR,
         "wallbox_poll_charging": 30,
         "wallbox_poll_idle": 60,
+        "wallbox_poll_asleep": 60,  # asleep and plugged in: asked as often as idle here
         "wallbox_pv_location": HOME,
         **more,
     }

@@ -44,11 +44,20 @@ class Goal(StrEnum):
 class PollPolicy:
     charging_s: float = 900.0  # read a charging car this often (evcc's own cache: 15 min)
     idle_s: float = 900.0  # look at an idle, unplugged or sleeping car this often
+    asleep_s: float = 3600.0  # ... but a car asleep while plugged in only this often
     min_s: float = 30.0  # never closer than this, even near a target below 50 %
     doubt_s: float = 15.0  # a start the car accepted: read after this whether it took
 
     def interval(self, car: ChargeState | None) -> float:
         return self.charging_s if car is not None and car.charging else self.idle_s
+
+    def sleep_check(self, car: ChargeState | None) -> float:
+        """How often a sleeping car is asked whether it still sleeps. Plugging in wakes
+        a car, so an unplugged one is asked as often as an idle one; a plugged-in one
+        has nothing to tell that a command would not learn at once (each ask is billed,
+        24 a day at 3600 s against 96 at 900)."""
+        plugged = car is not None and car.plugged_in is True
+        return max(self.idle_s, self.asleep_s) if plugged else self.idle_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +100,7 @@ def known_asleep(car: ChargeState | None, now: float, policy: PollPolicy) -> boo
     return (
         car is not None
         and car.car_state in (ASLEEP, OFFLINE)
-        and car.state_age(now) <= policy.idle_s + CURRENT_MARGIN_S
+        and car.state_age(now) <= policy.sleep_check(car) + CURRENT_MARGIN_S
     )
 
 
@@ -263,19 +272,21 @@ def next_read_in(
     but has not been seen to begin, after `doubt_s`. Counted from `measured_at`,
     the last real read: a command's answer (command_news.py) tells only what
     the command changed, so the SoC and the poll still count from the read.
-    Anything else (plugged in and idle, unplugged, asleep): every `idle_s`; a
-    sleeping car is only asked whether it still sleeps, which never wakes it.
+    Anything else (plugged in and idle, unplugged): every `idle_s`. A sleeping
+    car is only asked whether it still sleeps, which never wakes it: as
+    `sleep_check` says.
     """
     if car is None:
         return 0.0
     if not car.has_charge_data:  # only the sleep state is known
         return 0.0 if car.car_state == ONLINE else max(0.0, policy.idle_s - car.state_age(now))
-    interval = policy.interval(car)
+    asleep = car.car_state in (ASLEEP, OFFLINE)
+    interval = policy.sleep_check(car) if asleep else policy.interval(car)
     guard = intent.guard_soc
     if car.charging and guard is not None:
         interval = min(interval, guard_read_in(car, guard, kwh_per_percent, policy.min_s))
     measured = car.read_at if measured_at is None else measured_at
-    if car.car_state in (ASLEEP, OFFLINE):  # a sleeping car's look is the sleep check
+    if asleep:  # a sleeping car's look is the sleep check
         measured = max(measured, now - car.state_age(now))
     wait = interval - max(0.0, now - measured)
     if car.charging_state == "Starting":  # did the start take (NoPower, a schedule)?

@@ -256,6 +256,18 @@ async def test_a_sleeping_car_is_only_asked_whether_it_sleeps(asleep):
     assert asleep.calls("summary") <= 5
 
 
+async def test_a_car_asleep_while_plugged_in_is_asked_only_hourly():
+    rig = await make_rig(soc=40, sleep_after=600.0)  # read once awake, then it sleeps
+    try:
+        await rig.clock.run_until(lambda: rig.car.status()["car_state"] == "asleep", 3600, 10)
+        assert rig.car.status()["plugged_in"] is True
+        rig.fleet.calls.clear()
+        await rig.clock.advance(3 * 3600)
+        assert rig.calls() == rig.calls("summary") == 3  # not 12: each one is billed
+    finally:
+        rig.controller.stop()
+
+
 async def test_a_charging_car_is_read_every_poll_interval(rig):
     await rig.car.set_intent(charging=True)
     await rig.settle()

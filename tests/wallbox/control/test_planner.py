@@ -167,6 +167,22 @@ def test_stop_comes_first_and_amps_of_a_sleeping_car_wait_for_the_start():
 
 
 @pytest.mark.parametrize(
+    "state, asleep_known",
+    [
+        (car(age=1800, **ASLEEP), True),  # plugged in: last asked half an hour ago
+        (car(age=3700, **ASLEEP), False),  # past the hourly sleep check
+        (car(age=1800, plugged_in=False, **ASLEEP), False),  # unplugged: the idle interval
+    ],
+)
+def test_a_sleeping_car_counts_as_asleep_until_its_sleep_check_is_due(state, asleep_known):
+    p = run(Intent(charging=False, amps=10), {G.CHARGING, G.AMPS}, state)
+    if asleep_known:  # nothing read, nothing woken: the stop is met, the amps wait
+        assert not p.read_first and G.CHARGING in p.met and "awake" in p.held[G.AMPS]
+    else:
+        assert p.read_first and not p.wake
+
+
+@pytest.mark.parametrize(
     "soc, charging, goals, steps, met",
     [
         (40, True, set(), [Step(C.CHARGE_STOP)], {}),
@@ -216,7 +232,12 @@ def test_no_wish_is_met_at_once():
         (car(**CHARGING), Intent(), 120),
         (car(age=100, **CHARGING), Intent(), 20),
         (car(), Intent(), 900),
-        (car(**ASLEEP), Intent(), 900),
+        # asleep: asked whether it sleeps every hour while plugged in (a command would
+        # learn more at once); unplugged, as often as an idle car (a plug-in wakes it)
+        (car(**ASLEEP), Intent(), 3600),
+        (car(age=600, **ASLEEP), Intent(), 3000),
+        (car(plugged_in=False, **ASLEEP), Intent(), 900),
+        (car(plugged_in=None, **ASLEEP), Intent(), 900),
         (car(age=1000), Intent(), 0),
         # near a target below 50 %: sooner, never closer than 30 s
         (
