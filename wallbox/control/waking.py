@@ -4,11 +4,16 @@ checks only, which never wake it) until it answers or the time is up."""
 
 import logging
 
+from wallbox.clock import wait_event
 from wallbox.control.car import CarController
 from wallbox.vehicle.backend import Asleep
-from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, UNKNOWN
+from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, UNKNOWN, ChargeState
 
 logger = logging.getLogger(__name__)
+
+# With a trusted feed (TeslaMate, a push stream) the car's waking shows there for
+# free; only after this long without a word is it asked (a billed sleep check).
+FEED_GRACE_S = 30.0
 
 
 async def ensure_awake(car: CarController) -> None:
@@ -26,27 +31,66 @@ async def ensure_awake(car: CarController) -> None:
         and known.car_state in (ASLEEP, OFFLINE)
         and known.state_age(now) <= settings.awake_trust_s
     )
+    fed = _fed(car)
     if known_asleep and known is not None:
         state = known.car_state
+    elif fed is not None and fed.car_state in (ONLINE, ASLEEP, OFFLINE):
+        state = fed.car_state  # a trusted feed's word, however old: no sleep check to pay
     else:
         state = await car.backend.summary(car.vehicle)
         car.api_said(state)
     if state in (ONLINE, UNKNOWN):
         return  # unknown: a proxy without the summary; the command itself will tell
     logger.info("car %d is %s: waking it up", car.number, state)
-    await car.backend.wake_up(car.vehicle)
-    deadline = clock.now() + settings.wake_timeout_s
+    woke_at = clock.now()
+    if await car.backend.wake_up(car.vehicle) == ONLINE:
+        car.api_said(ONLINE)
+        logger.info("car %d is awake", car.number)
+        return
+    deadline = woke_at + settings.wake_timeout_s
     delay = 3.0
     while True:
-        await clock.sleep(delay)
-        state = await car.backend.summary(car.vehicle)
-        car.api_said(state)
-        if state == ONLINE:
-            logger.info("car %d is awake", car.number)
+        if await _feed_says_awake(car, woke_at, delay):
+            logger.info("car %d is awake (so says %s)", car.number, _source(car))
             return
+        if _feed_trusted(car) and clock.now() - woke_at < FEED_GRACE_S:
+            pass  # the feed tells for free; the sleep check only once it has had its time
+        else:
+            state = await car.backend.summary(car.vehicle)
+            car.api_said(state)
+            if state == ONLINE:
+                logger.info("car %d is awake", car.number)
+                return
         if clock.now() + delay > deadline:
             raise Asleep(
                 f"the car did not wake up within {settings.wake_timeout_s:.0f} s; "
                 "retrying (check its connectivity if this repeats)"
             )
         delay = min(delay * 1.5, 10.0)
+
+
+def _fed(car: CarController) -> ChargeState | None:
+    """The trusted feed's snapshot of the car; None without one."""
+    return car.feed.fresh(car.vehicle.vin, car.clock.now()) if car.feed is not None else None
+
+
+def _feed_trusted(car: CarController) -> bool:
+    return _fed(car) is not None
+
+
+async def _feed_says_awake(car: CarController, since: float, within: float) -> bool:
+    """Wait up to `within` s for a trusted feed to report the car online after `since`
+    (without a trusted feed: just wait). Its word costs nothing; a sleep check is billed."""
+    clock = car.clock
+    if _feed_trusted(car):
+        car.fed.clear()
+        await wait_event(clock, car.fed, within)
+    else:
+        await clock.sleep(within)
+    fed = _fed(car)
+    return fed is not None and fed.car_state == ONLINE and (fed.reported_at or 0.0) >= since
+
+
+def _source(car: CarController) -> str:
+    described = car.feed.describe(car.vehicle.vin, car.clock.now()) if car.feed else {}
+    return str(described.get("source", "the feed"))
