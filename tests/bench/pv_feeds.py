@@ -7,6 +7,10 @@ addons/telemetry_relay.py): one `PushSource` per feed inside a `CompositeFeed`.
                 strings, as tests/e2e/test_push_feeds.py publishes them)
     tb2m        TeslaBle2Mqtt, <prefix>/<VIN>/<name>/state
     teslemetry  Teslemetry's SSE stream, /sse/<VIN> behind a bearer token
+    smt         ScanMyTesla's uploads as this proxy captures them: a phone in the car
+                (support/fake_phone.py's values) handed to the source as the store's
+                stored-upload listener hands them (addons/telemetry_smt.py), every
+                PHONE_EVERY_S while the car is awake; no proxy, no database here
 
 The wire shapes are the tests' own (support/fake_push_feeds.py,
 support/fake_teslemetry.py); here they are published on the bench's scaled clock,
@@ -18,32 +22,38 @@ import asyncio
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import partial
 
 from aiohttp import web
 
 from bench.pv_session import serve
+from support.fake_phone import PhoneModel
 from support.fake_push_feeds import fleet_topics, tb2m_topics
 from support.fake_teslemetry import events
 from wallbox.clock import ScaledClock
 from wallbox.mqtt.link import MqttLink, parse_broker_url
 from wallbox.telemetry import fleet as fleet_wire
-from wallbox.telemetry import tb2m, teslemetry
+from wallbox.telemetry import smt_values, tb2m, teslemetry
 from wallbox.telemetry.composite import CompositeFeed, Named
+from wallbox.telemetry.scanmytesla import CarRef, ScanMyTeslaSource
 from wallbox.telemetry.source import Dialect, PushSource
 from wallbox.telemetry.sse import SseStreams
 from wallbox.vehicle.simulator.fleet import Fleet
 
-FEEDS = ("fleet", "tb2m", "teslemetry")
+FEEDS = ("fleet", "tb2m", "teslemetry", "smt")
 CHOICES = ("none", "teslamate", *FEEDS)
 TITLES = {"none": "-", "teslamate": "TeslaMate", "fleet": fleet_wire.LABEL,
-          "tb2m": tb2m.LABEL, "teslemetry": teslemetry.LABEL}  # fmt: skip
+          "tb2m": tb2m.LABEL, "teslemetry": teslemetry.LABEL,
+          "smt": smt_values.LABEL}  # fmt: skip
 # the status's telemetry.source while the feed is trusted
 SOURCES = {"none": "tesla_api", "teslamate": "teslamate", "fleet": fleet_wire.SOURCE,
-           "tb2m": tb2m.SOURCE, "teslemetry": teslemetry.SOURCE}  # fmt: skip
+           "tb2m": tb2m.SOURCE, "teslemetry": teslemetry.SOURCE,
+           "smt": smt_values.SOURCE}  # fmt: skip
 # the product's default silence limits (addons/telemetry.py KINDS, telemetry_relay.SILENCE)
-SILENCE_S = {"fleet": 180.0, "tb2m": 120.0, "teslemetry": 180.0}
+# (addons/telemetry_smt.SILENCE)
+SILENCE_S = {"fleet": 180.0, "tb2m": 120.0, "teslemetry": 180.0, "smt": 20.0}
+PHONE_EVERY_S = 1.0  # the app uploads every second or so while the car is awake
 TOKEN = "bench-teslemetry-token"
 
 
@@ -125,13 +135,39 @@ class FakeSseFeed:
             await self._runner.cleanup()
 
 
+class FakePhone:
+    """ScanMyTesla in the car: what changed, every `every` simulated s while it is awake."""
+
+    def __init__(self, fleet: Fleet, clock: ScaledClock, source: ScanMyTeslaSource,
+                 every: float) -> None:  # fmt: skip
+        self.fleet, self.clock, self.source, self.every = fleet, clock, source, every
+        self.model, self.bursts = PhoneModel(), 0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        car = self.fleet.cars[0]
+        while True:
+            self.fleet.advance()
+            if car.state == "online":  # the CAN bus sleeps, and the app with it
+                self.source.uploaded("bench-phone", self.model.values(asdict(car)))
+                self.bursts += 1
+            await self.clock.sleep(self.every)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
 @dataclass
 class PushFeed:
     """One run's push feed: the controller's feed, its fake publisher, what to close."""
 
     kind: str
     feed: CompositeFeed
-    fake: FakeMqttFeed | FakeSseFeed
+    fake: FakeMqttFeed | FakeSseFeed | FakePhone
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def ready(self, status: dict) -> bool:
@@ -165,6 +201,11 @@ def _mqtt_dialect(kind: str, where: str) -> Dialect:
 async def start(kind: str, broker: str, fleet: Fleet, clock: ScaledClock,
                 every: float) -> PushFeed:  # fmt: skip
     """The fake publisher for `kind` running, and the composite feed over its source."""
+    if kind == "smt":
+        smt = ScanMyTeslaSource(clock, {"bench-phone": CarRef(number=1)}, rhythm_s=SILENCE_S[kind])
+        phone = FakePhone(fleet, clock, smt, PHONE_EVERY_S)
+        phone.start()
+        return PushFeed(kind, CompositeFeed(clock, [Named(smt.source, smt)]), phone)
     if kind == "teslemetry":
         fake_sse = FakeSseFeed(fleet, clock, every)
         await fake_sse.start()
