@@ -22,8 +22,9 @@ function place(parent, id, tag, cls) {
   return node;
 }
 
-function renderCard(parent, card) {
+function renderCard(parent, card, index) {
   const node = place(parent, card.id, "article", "card");
+  if (parent.children[index] !== node) parent.insertBefore(node, parent.children[index]);
   node.className = "card " + card.state;
   if (!node.firstChild) {
     el("h3", "", node);
@@ -56,10 +57,10 @@ function renderSummary(summary) {
       el("h2", "", node).textContent = section.title;
       el("div", "cards", node);
     }
-    for (const card of section.cards) {
+    section.cards.forEach((card, index) => {
       wanted.add(card.id);
-      renderCard(node.children[1], card);
-    }
+      renderCard(node.children[1], card, index);
+    });
   }
   for (const card of document.querySelectorAll(".card")) {
     if (!wanted.has(card.id)) card.remove(); // a car or token that is gone
@@ -80,8 +81,11 @@ function options(name, width) {
       spanGaps: true,
     })),
   );
-  const axes = [{}].concat(
-    units.slice(0, 2).map((unit, i) => ({ scale: unit, side: i ? 1 : 3, label: unit, size: 44 })),
+  // An axis for each unit, up to three (the first on the left); the legend tells
+  // the values under the cursor, for a series whose unit has no axis.
+  const axes = [{ space: 80 }].concat(
+    units.slice(0, 3).map((unit, i) => ({ scale: unit, side: i ? 1 : 3, label: unit, size: 44,
+                                          grid: { show: i === 0 } })),
   );
   // The chart's window, or less while there is less: a single point gets a minute.
   const range = (u, min, max) => {
@@ -90,7 +94,7 @@ function options(name, width) {
     return [lo, max];
   };
   const scales = { x: { time: true, range } };
-  return { width, height: 180, series, axes, scales, legend: { live: false } };
+  return { width, height: 180, series, axes, scales };
 }
 
 function drawChart(name, box) {
@@ -105,6 +109,7 @@ function drawChart(name, box) {
   if (chart) chart.destroy();
   box.replaceChildren();
   page.charts[name] = new uPlot(options(name, width), data, box);
+  resized.observe(box);
 }
 
 function mergeCharts(news) {
@@ -134,10 +139,12 @@ function connect() {
   events.addEventListener("charts", (e) => mergeCharts(JSON.parse(e.data)));
 }
 
-window.addEventListener("resize", () => {
-  for (const [name, chart] of Object.entries(page.charts)) {
-    const box = document.getElementById("chart-" + name);
-    if (box) chart.setSize({ width: Math.max(200, box.clientWidth), height: 180 });
+// A chart follows its box's width: a window resized, a scrollbar come or gone.
+const resized = new ResizeObserver((entries) => {
+  for (const entry of entries) {
+    const chart = page.charts[entry.target.id.slice("chart-".length)];
+    const width = Math.max(200, entry.target.clientWidth);
+    if (chart && chart.width !== width) chart.setSize({ width, height: 180 });
   }
 });
 
