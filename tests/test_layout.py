@@ -65,6 +65,7 @@ RULES = (
     "wallbox.telemetry.fleet",
     "wallbox.telemetry.health",
     "wallbox.telemetry.model",
+    "wallbox.telemetry.smt_values",
     "wallbox.telemetry.tb2m",
     "wallbox.telemetry.teslamate",
     "wallbox.telemetry.teslemetry",
