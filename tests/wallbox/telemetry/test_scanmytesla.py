@@ -124,6 +124,20 @@ async def test_energy_that_stops_flowing_leaves_the_plug_state_to_the_api(chargi
     await rig.clock.run_until(lambda: rig.reads() > 0, 30)  # the API tells
 
 
+async def test_a_car_that_falls_asleep_with_its_phone_alarms_nothing(charging, caplog):
+    rig, car = charging, charging.sim.cars[0]
+    await rig.clock.run_until(lambda: rig.car.status()["telemetry"]["source"] == "scanmytesla", 30)
+    car.sleep_after = 120.0
+    rig.sim.patch(car.vin, {"charging": False})
+    await rig.clock.run_until(lambda: car.state == "asleep", 900)  # the phone with it
+    caplog.set_level(logging.INFO)
+    caplog.clear()  # the flow's end was told: what follows is the sleep
+    await rig.clock.advance(1800)
+    status = rig.car.status()
+    assert status["car_state"] == "asleep" and "silent" not in status["telemetry"]["reason"]
+    assert "silent for" not in caplog.text and "no longer trusted" not in caplog.text
+
+
 async def test_silence_while_charging_loses_the_source_and_brings_one_read(charging):
     rig = charging
     await rig.clock.run_until(lambda: rig.car.status()["telemetry"]["source"] == "scanmytesla", 30)
