@@ -93,8 +93,8 @@ class ScanMyTeslaSource(PushSource):
             return ref.vin
         if ref is not None:
             found = next((c for c in cars if c.number == ref.number), None)
-            if found is None:
-                self._tell(token, f"car {ref.number} of telemetry_smt_cars is not (yet) listed")
+            if found is None and cars:  # none listed yet: the car list is loading
+                self._tell(token, f"car {ref.number} of telemetry_smt_cars is not listed")
             return found.vehicle.vin.upper() if found else None
         for car in cars:
             vehicle = car.vehicle

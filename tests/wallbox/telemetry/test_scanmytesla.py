@@ -185,6 +185,18 @@ async def test_teslaloggers_token_maps_itself_and_an_unknown_one_is_told(caplog)
         rig.stop()
 
 
+async def test_a_car_number_not_listed_is_told_once(caplog):
+    rig = Rig({TOKEN: CarRef(number=7)})
+    rig.sim.cars[0].charging = True
+    await rig.start()
+    try:
+        await rig.clock.advance(30)
+        assert caplog.text.count("car 7 of telemetry_smt_cars is not listed") == 1
+        assert rig.car.status()["telemetry"]["source"] == "tesla_api"
+    finally:
+        rig.stop()
+
+
 @pytest.mark.parametrize(
     "entries, expected",
     [
