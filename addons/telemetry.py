@@ -1,13 +1,13 @@
-"""Push feeds of the car's state beside TeslaMate: fleet-telemetry, Teslemetry's stream
-and TeslaBle2Mqtt.
+"""Push feeds of the car's state beside TeslaMate: fleet-telemetry, the relays' streams
+(Teslemetry, Tessie) and TeslaBle2Mqtt.
 
 Options only, checked in `configure`; the wallbox API (addons/wallbox_api.py)
 asks for the feed when it starts and gets one `StateFeed`: a composite of
 every source set up (TeslaMate's alone too)
 (wallbox/telemetry/composite.py), in the order fleet-telemetry, Teslemetry,
-TeslaMate, TeslaBle2Mqtt: the car's own stream first, a Bluetooth poll last.
-Cars are matched by VIN, which every feed carries (addons/telemetry_relay.py:
-Teslemetry's options).
+Tessie, TeslaMate, TeslaBle2Mqtt: the car's own stream first, a Bluetooth poll
+last. Cars are matched by VIN, which every feed carries (addons/telemetry_relay.py:
+the relays' options).
 """
 
 import logging
@@ -63,7 +63,7 @@ class Telemetry:
         self.capture: telemetry_smt.Capture | None = None
         self.links: list[MqttLink] = []
         self.sources: list[PushSource] = []
-        self.streams: SseStreams | None = None
+        self.streams: list[SseStreams] = []  # the relays', one stream per car each
         self.started = False
 
     def load(self, loader) -> None:
@@ -125,11 +125,11 @@ class Telemetry:
             self.sources.append(source)
             self.links.append(link)
             named[kind.key] = Named(dialect.source, source)
-        relay = telemetry_relay.start(clock)
-        if relay is not None:
-            source, self.streams = relay
-            self.sources.append(source)
-            named["teslemetry"] = Named(source.source, source)
+        for key in telemetry_relay.RELAYS:
+            if relay := telemetry_relay.start(clock, key):
+                self.sources.append(relay[0])
+                self.streams.append(relay[1])
+                named[key] = Named(relay[0].source, relay[0])
         self.capture = telemetry_smt.start(clock, self.store)
         if self.capture is not None:
             self.sources.append(self.capture.source)
@@ -137,14 +137,15 @@ class Telemetry:
         if not named and teslamate is None:
             return None
         tm = teslamate and Named("teslamate", teslamate, "TeslaMate")
-        order = [named.get("fleet"), named.get("teslemetry"), tm, named.get("tb2m")]
+        order = [named.get("fleet"), named.get("teslemetry"), named.get("tessie"), tm]
+        order.append(named.get("tb2m"))
         order.append(named.get("smt"))  # no position nor limit: the others' first
         return CompositeFeed(clock, [n for n in order if n is not None])
 
     def described(self) -> list[str]:
         """Each push source and where it comes from, for the start-up line."""
         said = [f"{link.what.removesuffix(' MQTT')} at {link.broker}" for link in self.links]
-        said += [f"Teslemetry at {self.streams.url}"] if self.streams else []
+        said += [f"{streams.what} at {streams.url}" for streams in self.streams]
         return said + (["ScanMyTesla's captured uploads"] if self.capture else [])
 
     def done(self) -> None:
@@ -156,6 +157,6 @@ class Telemetry:
         for link in self.links:
             link.close()
         self.links = []
-        if self.streams is not None:
-            self.streams.close()
-            self.streams = None
+        for streams in self.streams:
+            streams.close()
+        self.streams = []

@@ -69,6 +69,7 @@ RULES = (
     "wallbox.telemetry.tb2m",
     "wallbox.telemetry.teslamate",
     "wallbox.telemetry.teslemetry",
+    "wallbox.telemetry.tessie",
     "wallbox.telemetry.wire",
     "wallbox.vehicle.answers",
     "wallbox.vehicle.billing",

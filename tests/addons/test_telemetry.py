@@ -101,3 +101,42 @@ async def test_teslemetry_comes_after_the_cars_own_stream(tmp_path):
             assert telemetry.described()[-1] == "Teslemetry at http://127.0.0.1:1"
         finally:
             telemetry.done()
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        ({"telemetry_tessie_url": "https://streaming.tessie.com"}, "wss://<host>"),
+        ({"telemetry_tessie_url": "ws://streaming.tessie.com"}, "wss:// only"),
+        ({"telemetry_tessie_url": "wss://streaming.tessie.com"}, "needs .*tessie_token_file"),
+        ({"telemetry_tessie_silence_s": 5}, "telemetry_tessie_silence_s must be 10..86400"),
+    ],
+)
+def test_bad_tessie_options_are_refused(options, words):
+    telemetry = Telemetry()
+    with taddons.context(telemetry) as tctx:
+        with pytest.raises(exceptions.OptionsError, match=words):
+            tctx.configure(telemetry, **options)
+
+
+async def test_the_relays_come_after_the_cars_own_stream_teslemetry_first(tmp_path):
+    telemetry = Telemetry()
+    with taddons.context(telemetry) as tctx:
+        tctx.configure(
+            telemetry,
+            telemetry_fleet_mqtt_url="mqtt://127.0.0.1:1",
+            telemetry_tessie_url="ws://127.0.0.1:1",  # loopback: plain ws allowed
+            telemetry_tessie_token_file=str(tmp_path / "token"),
+            telemetry_teslemetry_url="http://127.0.0.1:2",
+            telemetry_teslemetry_token_file=str(tmp_path / "token"),
+        )
+        try:
+            feed = telemetry.start_feed(FakeClock(), None)
+            names = [n.name for n in feed.sources]
+            assert names == ["fleet_telemetry", "teslemetry", "tessie"]
+            assert telemetry.described()[-2:] == [
+                "Teslemetry at http://127.0.0.1:2",
+                "Tessie at ws://127.0.0.1:1",
+            ]
+        finally:
+            telemetry.done()

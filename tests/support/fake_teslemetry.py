@@ -39,6 +39,8 @@ def _now() -> str:
 
 
 class FakeTeslemetry:
+    PATH = "/sse/{vin}"
+
     def __init__(self, sim_url: str, vin: str, token: str, interval: float = 0.2) -> None:
         self.sim_url, self.vin, self.token, self.interval = sim_url, vin, token, interval
         self.port = free_port()
@@ -66,7 +68,7 @@ class FakeTeslemetry:
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
         app = web.Application()
-        app.router.add_get("/sse/{vin}", self._stream)
+        app.router.add_get(self.PATH, self._stream)
         runner = web.AppRunner(app)
         self._loop.run_until_complete(runner.setup())
         self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
@@ -75,27 +77,39 @@ class FakeTeslemetry:
         self._loop.run_until_complete(runner.cleanup())
         self._loop.close()
 
+    def authorised(self, request: web.Request) -> bool:
+        if request.headers.get("Authorization") == f"Bearer {self.token}":
+            return True
+        self.refused += 1
+        return False
+
+    async def news(self, vin: str, last: dict) -> list[dict]:
+        """The events since `last`, at the pace of `interval`; none while `silent`."""
+        await asyncio.sleep(self.interval)
+        if self.silent.is_set():
+            return []
+        try:
+            status, data = await asyncio.to_thread(http, f"{self.sim_url}/sim/cars/{vin}/data")
+        except OSError:  # the simulator is gone at the end of a test
+            return []
+        return events(data, vin, last) if status == 200 else []
+
+    def dropped(self) -> bool:
+        """End the open stream now (a relay's restart)."""
+        if self.dropping.is_set():
+            self.dropping.clear()
+            return True
+        return False
+
     async def _stream(self, request: web.Request) -> web.StreamResponse:
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
-            self.refused += 1
+        if not self.authorised(request):
             return web.json_response({"error": "invalid token"}, status=401)
         vin = request.match_info["vin"]
         answer = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await answer.prepare(request)
         self.streams += 1
         last: dict = {}
-        while True:
-            if self.dropping.is_set():
-                self.dropping.clear()
-                return answer
-            if not self.silent.is_set():
-                try:
-                    status, data = await asyncio.to_thread(
-                        http, f"{self.sim_url}/sim/cars/{vin}/data"
-                    )
-                except OSError:  # the simulator is gone at the end of a test
-                    status, data = 0, {}
-                if status == 200:
-                    for event in events(data, vin, last):
-                        await answer.write(f"data: {json.dumps(event)}\n\n".encode())
-            await asyncio.sleep(self.interval)
+        while not self.dropped():
+            for event in await self.news(vin, last):
+                await answer.write(f"data: {json.dumps(event)}\n\n".encode())
+        return answer

@@ -127,3 +127,6 @@ class SseStreams:
 
 class _Refused(Exception):
     pass
+
+
+Refused = _Refused  # the relay refused the stream (websocket.py raises it too)
