@@ -6,7 +6,8 @@ costs per back-end, and how well the car followed the surplus.
 
 The surplus is `pv_model.PvDay` (seeded; a cloudy day and a clear one). The car
 is plugged in from the morning, asleep, at 40 % of 75 kWh with its limit at
-85 %, and falls asleep after `--sleep-after` idle minutes without a call. evcc's
+85 %; the wallbox saw it the evening before (online, then asleep: the day starts
+once its status says asleep). The car falls asleep after `--sleep-after` idle minutes without a call. evcc's
 loop (`pv_ledger.EvccLoop`) reads the status every 30 s, sends `maxcurrent`
 only on change and enables or disables with its delays. The wallbox API, its
 controller and the back-end talk to the simulator in that back-end's shape
@@ -37,6 +38,7 @@ from bench.pv_model import PvDay  # noqa: E402
 from bench.pv_session import FakeTeslaMate, serve  # noqa: E402
 from wallbox.api.server import make_app  # noqa: E402
 from wallbox.clock import ScaledClock  # noqa: E402
+from wallbox.control.coalescing import Coalescing  # noqa: E402
 from wallbox.control.controller import Controller  # noqa: E402
 from wallbox.control.settings import Settings  # noqa: E402
 from wallbox.mqtt.link import MqttLink, parse_broker_url  # noqa: E402
@@ -75,8 +77,10 @@ async def one_day(
     """Sunrise to sunset, or (`night`) sunset to sunrise: the same loop, no surplus."""
     span = (day.length_s, 24 * 3600.0) if night else (0.0, day.length_s)
     clock = ScaledClock(args.night_factor if night else args.factor)
+    # Plugged in the evening before: seen awake, then asleep (the day starts once the
+    # wallbox says so), as a wallbox running all along would know the car at sunrise.
     fleet = Fleet.with_cars(1, clock, soc=START_SOC, limit=LIMIT, capacity_kwh=CAPACITY_KWH,
-                            state="asleep", sleep_after=args.sleep_after * 60)  # fmt: skip
+                            state="online", sleep_after=args.sleep_after * 60)  # fmt: skip
     setup = await backends.start(kind, fleet)
     feed = subscriber = fake = push = None
     if telemetry in pv_feeds.FEEDS:
@@ -93,8 +97,8 @@ async def one_day(
             on_connection=feed.on_connection,
         )
         subscriber.start()
-    controller = Controller(setup.backend, clock=clock, settings=Settings(cars=setup.cars),
-                            feed=feed)  # fmt: skip
+    settings = Settings(cars=setup.cars, coalescing=coalescing(args.coalescing))
+    controller = Controller(setup.backend, clock=clock, settings=settings, feed=feed)
     if feed is not None:
         feed.bind(controller)
     api_runner, api_port = await serve(make_app(controller, "bench-secret-0000"))
@@ -112,7 +116,9 @@ async def one_day(
                 return await reply.json()
 
         def ready(s: dict) -> bool:
-            if push is not None:  # an asleep car: no charge state from the feed yet
+            if s.get("car_state") != "asleep":
+                return False
+            if push is not None:
                 return push.ready(s)
             return not s.get("error") and s["telemetry"]["source"] == pv_feeds.SOURCES[telemetry]
 
@@ -163,6 +169,14 @@ async def one_day(
     }
 
 
+def coalescing(spec: str) -> Coalescing:
+    """`step,short_wait,long_wait,deadband` (the wallbox_amps_* options); empty: defaults."""
+    if not spec:
+        return Coalescing()
+    step, short, long, band = (float(v) for v in spec.split(","))
+    return Coalescing(int(step), short, long, int(band))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", default="cloudy,clear", help="cloudy, clear or both")
@@ -179,6 +193,7 @@ def main() -> None:
     parser.add_argument("--broker", default="mqtt://127.0.0.1:1883")
     parser.add_argument("--night", action="store_true", help="also sunset to sunrise")
     parser.add_argument("--night-factor", type=float, default=2400.0, help="the night's time")
+    parser.add_argument("--coalescing", default="", help="step,short_wait,long_wait,deadband")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     if bad := set(args.telemetry.split(",")) - set(pv_feeds.CHOICES):

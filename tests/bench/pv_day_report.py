@@ -40,6 +40,7 @@ def row(r: dict) -> str:
         per_month,
         str(led.wakeups),
         f"{led.awake_idle_s / 60:.0f}",
+        f"{led.longest_to_sleep_s() / 60:.0f}",
         f"{charged:.1f}",
         share("import"),
         share("unused"),
@@ -64,13 +65,15 @@ def print_table(
             f"**{name} day**: {day.length_s / 3600:.0f} h sunrise to sunset{clouds}; an ideal "
             f"follower would charge {ideal:.1f} kWh of the {results[0]['need_kwh']:.2f} the "
             f"car takes to its limit. Time x{args.factor:.0f}, the car asleep after "
-            f"{args.sleep_after:.0f} idle minutes.\n"
+            f"{args.sleep_after:.0f} idle minutes"
+            + (f"; coalescing {args.coalescing}" if getattr(args, "coalescing", "") else "")
+            + ".\n"
         )
     print(
         "| back-end | telemetry | data | cmd | wake | $/day | $/30 days | wake-ups "
-        "| awake idle min | kWh | import kWh (evcc's) | unused kWh (evcc's) |"
+        "| awake idle min | to sleep min | kWh | import kWh (evcc's) | unused kWh (evcc's) |"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | --- |" + " ---: |" * 11)
     for r in results:
         print(row(r))
     print()

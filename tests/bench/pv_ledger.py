@@ -79,7 +79,10 @@ class Ledger:
     kwh: dict[str, float] = field(default_factory=dict)
     awake_idle_s: float = 0.0
     wakeups: int = 0
+    to_sleep_s: float = 0.0  # the longest a session's end took to let the car sleep
     _awake: bool | None = None
+    _ended_at: float | None = None  # the last session's end, while the car is still up
+    _t: float = 0.0
 
     def add(
         self, dt: float, surplus_a: float, car_kw: float, asked_a: float, below_limit: bool
@@ -102,10 +105,21 @@ class Ledger:
         ):
             self.kwh[name] = self.kwh.get(name, 0.0) + value * hours
 
+    def longest_to_sleep_s(self) -> float:
+        """The longest a car stayed up after a session; one still up at the end counts."""
+        still = self._t - self._ended_at if self._ended_at is not None else 0.0
+        return max(self.to_sleep_s, still)
+
     def car(self, dt: float, awake: bool, charging: bool) -> None:
         """The car's own state over `dt` seconds, as the simulator saw it."""
+        self._t += dt
         if awake and not charging:
             self.awake_idle_s += dt
         if awake and self._awake is False:
             self.wakeups += 1
+        if charging:
+            self._ended_at = self._t
+        elif not awake and self._ended_at is not None:  # asleep after a session
+            self.to_sleep_s = max(self.to_sleep_s, self._t - dt - self._ended_at)
+            self._ended_at = None
         self._awake = awake

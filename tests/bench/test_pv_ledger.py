@@ -95,3 +95,12 @@ def test_awake_without_charging_and_wakeups():
         ledger.car(60.0, awake, charging)
     assert ledger.awake_idle_s == 120.0
     assert ledger.wakeups == 2
+
+
+def test_the_longest_a_session_end_kept_the_car_up():
+    ledger = Ledger(need_kwh=1.0)
+    day = [(True, True)] * 2 + [(True, False)] * 3 + [(False, False)] * 2  # up 3 min after
+    day += [(True, True)] + [(True, False)] * 5  # ... and 5 min, still up when the day ends
+    for awake, charging in day:
+        ledger.car(60.0, awake, charging)
+    assert ledger.to_sleep_s == 180.0 and ledger.longest_to_sleep_s() == 300.0
