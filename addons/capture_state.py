@@ -3,9 +3,11 @@ per token the last upload, uploads today, what waits for TeslaLogger; the
 mirror's backlog; the last refused request; and a chart of a few values.
 
 Read only when a page asks (once a second while a tab is open), and then
-only what is new: the uploads since the last look, by id (the primary key),
-never a scan of the history. The first look reads the chart's window (and
-today's uploads) once.
+only what is new: the uploads since the last look, by id (the primary key).
+The first look (or one after a long closed tab) counts today's uploads in SQL
+and decodes one upload per chart bucket of the window, at most 720 a token,
+so opening the page never decodes a day of uploads on mitmproxy's loop; the
+values an upload did not carry (uploads are deltas) are carried forward.
 
 The last refusal comes from the capture's own log: ScanMyTesla logs every
 refused request once with its reason (scanmytesla.py), and that record is the
@@ -14,7 +16,8 @@ one place both live; a handler on its logger keeps the newest.
 
 import logging
 import time
-from datetime import datetime
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import aiosqlite
@@ -22,8 +25,10 @@ from mitmproxy import ctx
 
 from addons.store import Store
 from storage.catalogue import catalogue
+from storage.codec import decode_values
 from storage.database import StorageError
 from storage.outbox import Outbox
+from storage.records import StoredSample
 from storage.samples import SampleStore
 from wallbox.api.page_history import Series
 
@@ -33,6 +38,8 @@ CHART_BUCKET_S = 15.0
 CHART_IDS = (43, 23, 5, 7, 2)
 WAITING_COUNTED = 10_000  # past this, "10000+": counting further costs a long scan
 FRESH_S = 0.5  # several tabs share one read
+CATCH_UP_MAX = 5_000  # uploads behind (a tab closed a long while): start afresh instead
+_NO_TIME = datetime.fromtimestamp(0, UTC)  # the chart needs only the receive time
 
 
 class LastRefusal(logging.Handler):
@@ -79,11 +86,9 @@ class CaptureState:
         return state
 
     async def _read(self, samples: SampleStore, now: float) -> dict[str, Any]:
-        if self._after_id is None:  # the first look: today and the chart's window
-            midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0).timestamp()
-            since_ms = int(min(midnight, now - CHART_S) * 1000)
-            self._after_id = 0
-            await self._take(samples.history(since_ms=since_ms))
+        top = await samples.db.read(_newest_id)
+        if self._after_id is None or top - self._after_id > CATCH_UP_MAX:
+            await self._fill(samples, now, top)
         else:
             await self._take(samples.history(after_id=self._after_id))
         tokens = await samples.db.read(_tokens)
@@ -104,19 +109,66 @@ class CaptureState:
             }
         return {"tokens": tokens, "mirror": mirror, "series": self.series}
 
-    async def _take(self, uploads) -> None:
+    async def _fill(self, samples: SampleStore, now: float, top: int) -> None:
+        """Start afresh: today's count per token, one upload per bucket for the charts."""
+        midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0)
+        today = midnight.date().isoformat()
+        counts = await samples.db.read(_counter(int(midnight.timestamp() * 1000), top))
+        self._today = {token: (today, n) for token, n in counts}
+        self.series, self._latest = {}, {}
+        since_ms = int((now - CHART_S) * 1000)
+        bucket_ms = int(CHART_BUCKET_S * 1000)
+        await self._take(
+            _stored(
+                samples.db.rows(
+                    "SELECT sample.id, token.token, received_ms, vals"
+                    " FROM sample JOIN token ON token.id = sample.token_id WHERE sample.id IN"
+                    " (SELECT max(id) FROM sample WHERE received_ms >= ? AND id <= ?"
+                    "  GROUP BY token_id, received_ms / ?) ORDER BY sample.id",
+                    (since_ms, top, bucket_ms),
+                )
+            ),
+            counted=False,
+        )
+        self._after_id = top
+
+    async def _take(self, uploads, *, counted: bool = True) -> None:
         async for sample in uploads:
             self._after_id = sample.id
             at = sample.received_ms / 1000
             day = datetime.fromtimestamp(at).date().isoformat()
-            seen_day, count = self._today.get(sample.token, (day, 0))
-            self._today[sample.token] = (day, count + 1 if seen_day == day else 1)
+            if counted:
+                seen_day, count = self._today.get(sample.token, (day, 0))
+                self._today[sample.token] = (day, count + 1 if seen_day == day else 1)
             latest = self._latest.setdefault(sample.token, {})
             latest.update((i, v) for i, v in sample.values.items() if i in CHART_IDS)
             series = self.series.setdefault(
                 sample.token, Series(self.names, bucket_s=CHART_BUCKET_S, keep_s=CHART_S)
             )
             series.add(at, [_rounded(latest.get(i)) for i in CHART_IDS])
+
+
+async def _stored(rows) -> AsyncIterator[StoredSample]:
+    async for sid, token, received_ms, vals in rows:
+        yield StoredSample(sid, token, received_ms, _NO_TIME, "", decode_values(vals))
+
+
+def _counter(since_ms: int, top: int):
+    async def count(conn: aiosqlite.Connection) -> list[tuple[str, int]]:
+        async with conn.execute(
+            "SELECT token.token, count(*) FROM sample JOIN token ON token.id = sample.token_id"
+            " WHERE received_ms >= ? AND sample.id <= ? GROUP BY token.token",
+            (since_ms, top),
+        ) as cursor:
+            return [tuple(row) async for row in cursor]
+
+    return count
+
+
+async def _newest_id(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("SELECT coalesce(max(id), 0) FROM sample") as cursor:
+        (top,) = await cursor.fetchone()  # type: ignore[misc]
+    return top
 
 
 def _rounded(value: float | None) -> float | None:
