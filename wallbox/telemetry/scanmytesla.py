@@ -24,7 +24,7 @@ from typing import Any
 from wallbox.clock import Clock
 from wallbox.telemetry import smt_values
 from wallbox.telemetry.health import Verdict
-from wallbox.telemetry.model import Report
+from wallbox.telemetry.model import Heard, Report
 from wallbox.telemetry.smt_values import Flow
 from wallbox.telemetry.source import Dialect, PushSource
 
@@ -74,6 +74,7 @@ class ScanMyTeslaSource(PushSource):
         super().__init__(clock, DIALECT, rhythm_s=rhythm_s)
         self.cars = dict(cars)
         self._flows: dict[str, Flow] = {}  # by VIN
+        self._heard: dict[str, Heard] = {}  # what the flow said, by VIN
         self._told: set[str] = set()  # tokens whose mapping (or lack of one) was logged
         self.on_connection(True, "fed in-process by the capture")
 
@@ -82,9 +83,11 @@ class ScanMyTeslaSource(PushSource):
         vin = self._vin_of(token)
         if vin is None:
             return
-        flow = smt_values.fold(self._flows.get(vin, Flow()), values, self.clock.now())
-        self._flows[vin] = flow
-        self.on_heard(smt_values.heard(vin, flow))
+        before = self._flows.get(vin)
+        flow = smt_values.fold(before or Flow(), values, self.clock.now())
+        if flow is not before or vin not in self._heard:
+            self._flows[vin], self._heard[vin] = flow, smt_values.heard(vin, flow)
+        self.on_heard(self._heard[vin])  # news or not, the phone is alive
 
     def _vin_of(self, token: str) -> str | None:
         ref = self.cars.get(token)

@@ -34,7 +34,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from wallbox.telemetry.model import Heard, Report
-from wallbox.telemetry.wire import number
 from wallbox.vehicle.charge_state import ONLINE, ChargeState
 
 SOURCE = "scanmytesla"
@@ -61,8 +60,10 @@ class Flow:
 
 def fold(flow: Flow, upload: Mapping[int, float], now: float) -> Flow:
     """The flow after one upload (its values that changed: the deltas)."""
-    values = dict(flow.values)
-    values.update({i: v for i, v in upload.items() if i in IDS and number(v) is not None})
+    changed = {i: v for i, v in upload.items() if i in IDS and _finite(v)}
+    if not changed:
+        return flow  # the same values say the same (and `is` tells the caller so)
+    values = {**flow.values, **changed}
     flowing = _taken_kw(values) > FLOW_KW
     if not flowing:
         return Flow(values)
@@ -80,6 +81,10 @@ def fold(flow: Flow, upload: Mapping[int, float], now: float) -> Flow:
         elif before is not None and after > before:
             rose[total] = now
     return Flow(values, flow.flowing_since, start, rose)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _taken_kw(values: Mapping[int, float]) -> float:
@@ -107,7 +112,8 @@ def heard(vin: str, flow: Flow) -> Heard:
     taken = _taken_kw(values)
     soc = values.get(SOC_UI, values.get(SOC))
     current = values.get(CURRENT)
-    total = {AC: AC_TOTAL, DC: DC_TOTAL}.get(kind(flow) or "")
+    way = kind(flow)
+    total = {AC: AC_TOTAL, DC: DC_TOTAL}.get(way or "")
     added = None
     if total is not None and total in values and total in flow.start:
         added = max(0.0, values[total] - flow.start[total])
@@ -116,7 +122,7 @@ def heard(vin: str, flow: Flow) -> Heard:
         vin.upper(),
         values={
             "soc": None if soc is None else math.floor(soc),
-            "kind": kind(flow),
+            "kind": way,
             "power_kw": round(taken, 3) if flow.flowing_since is not None else 0.0,
             "current_a": None if current is None else -current,
             "energy_added": added,

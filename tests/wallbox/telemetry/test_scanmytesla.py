@@ -197,6 +197,17 @@ async def test_a_car_number_not_listed_is_told_once(caplog):
         rig.stop()
 
 
+async def test_an_upload_without_its_ids_still_shows_the_phone_alive():
+    clock, vin = FakeClock(), "5YJ3E7EA1KF000001"
+    source = ScanMyTeslaSource(clock, {TOKEN: CarRef(vin=vin)}, rhythm_s=RHYTHM)
+    source.uploaded(TOKEN, {24: 61.5, 43: -10.0})
+    before = dict(source._reports[vin].values)
+    await clock.advance(5)
+    source.uploaded(TOKEN, {415: 1.0, 101: 3.9})  # drive and cell values only
+    report = source._reports[vin]
+    assert report.values == before and report.last_report_at == clock.now()
+
+
 @pytest.mark.parametrize(
     "entries, expected",
     [
