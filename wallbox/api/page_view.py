@@ -130,7 +130,9 @@ def car_card(status: Mapping[str, Any], commands: Sequence[Mapping[str, Any]], n
     telemetry = status.get("telemetry") or {}
     read = status.get("age")
     source = telemetry.get("source", "tesla_api")
-    rows.append(["Read", f"{age_words(read)} via {source}"])
+    reported = telemetry.get("report_age")
+    heard = "" if reported is None else f" (its last report {age_words(reported)})"
+    rows.append(["Read", f"{age_words(read)} via {source}{heard}"])
     if telemetry.get("reason"):
         rows.append(["Telemetry", telemetry["reason"]])
     for goal in status.get("pending") or ():
@@ -139,7 +141,9 @@ def car_card(status: Mapping[str, Any], commands: Sequence[Mapping[str, Any]], n
     if status.get("next_try_in") is not None:
         rows.append(["Next try", f"in {status['next_try_in']:.0f} s"])
     if status.get("last_error"):
-        rows.append(["Last error", status["last_error"]])
+        at = status.get("last_error_at") or ""  # ISO, UTC: the controller's clock, not ours
+        when = f" (at {at[11:19]} UTC)" if len(at) >= 19 else ""
+        rows.append(["Last error", status["last_error"] + when])
     for command in commands[-3:]:
         rows.append(["Asked", command_words(command, now)])
     letter = status.get("evcc_status", "?")
