@@ -154,3 +154,16 @@ def test_other_hosts_are_asked_for_the_secret_by_basic_auth(tmp_path, confdir, s
         )
         with urllib.request.urlopen(asked, timeout=10) as answer:
             assert answer.status == 200 and secret not in answer.read().decode()
+
+
+def test_the_charts_and_commands_survive_a_restart(wallbox, sim):
+    assert wallbox.get("/tlwb/1/control?1")[0] == 200
+    until(lambda: sim.car()["charging"], 20, what="the simulator charging")
+    first = until(lambda: wallbox.get("/page/state")[1]["data"]["car-1"][0][0], 10)
+    assert wallbox.proxy.stop() == 0
+    assert (wallbox.proxy.data_dir / "wallbox_history.json").stat().st_size > 0
+    wallbox.proxy.start()
+    state = wallbox.ready().get("/page/state")[1]
+    assert state["data"]["car-1"][0][0] == first  # the chart starts where it did
+    car = next(c for c in state["sections"][1]["cards"] if c["id"] == "car-1")
+    assert any(k == "Asked" and v.startswith("control 1 ") for k, v in car["rows"]), car

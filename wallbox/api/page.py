@@ -29,12 +29,15 @@ from typing import Any
 
 from aiohttp import web
 
+from wallbox.api import page_keep
 from wallbox.api.page_history import (
     CAR_SERIES,
     CHART_S,
     Series,
     car_reading,
     command_asked,
+    kept,
+    restored,
     who_asked,
 )
 from wallbox.api.page_view import summary
@@ -50,6 +53,8 @@ COMMANDS_KEPT = 50
 # and chart series by token. Absent when the wallbox runs without the proxy.
 Capture = Callable[[], Awaitable[dict[str, Any]]]
 CAPTURE = web.AppKey("capture", Capture)
+# Where the charts and commands survive a restart (page_keep.py); absent: memory only.
+HISTORY_FILE = web.AppKey("history_file", Path)
 
 
 def _load_assets() -> dict[str, tuple[bytes, bytes, str]]:
@@ -70,7 +75,7 @@ class Page:
 
     def __init__(self, controller: Controller) -> None:
         self.controller = controller
-        self.cars: dict[int, Series] = {}
+        self.cars: dict[str, Series] = {}  # by VIN: car numbers follow the account's order
         self.commands: deque[dict[str, Any]] = deque(maxlen=COMMANDS_KEPT)
         self.assets = _load_assets()
         self._news = asyncio.Event()
@@ -86,9 +91,17 @@ class Page:
 
     def seen(self, status: dict[str, Any]) -> None:
         """A car's status changed: a point for its chart, and news for open streams."""
-        series = self.cars.setdefault(status["car"], Series(CAR_SERIES))
+        series = self.cars.setdefault(status["vin"], Series(CAR_SERIES))
         series.add(self.controller.clock.wall(), car_reading(status))
         self.news()
+
+    def restore(self, path: Path) -> None:
+        self.cars, commands = restored(page_keep.read(path), self.controller.clock.wall())
+        self.commands.extend(commands)
+
+    def keep(self, path: Path) -> int:
+        """Write the history to `path` (blocking: from a thread, or at exit)."""
+        return page_keep.write(path, kept(self.cars, list(self.commands)))
 
     def news(self) -> None:
         self._news.set()
@@ -104,12 +117,13 @@ class Page:
         """(the page's text, its charts by id)."""
         captured = await capture() if capture is not None else {}
         cars = [car.status() for car in self.controller.cars]
+        charts: dict[str, Series] = {}
         for status in cars:  # a chart goes up to now, even when nothing changed for hours
-            series = self.cars.setdefault(status["car"], Series(CAR_SERIES))
+            series = self.cars.setdefault(status["vin"], Series(CAR_SERIES))
             series.add(self.controller.clock.wall(), car_reading(status))
+            charts[f"car-{status['car']}"] = series
         text = summary(cars, captured, list(self.commands), time.time(),
                        not_ready=self.controller.not_ready)  # fmt: skip
-        charts = {f"car-{n}": s for n, s in self.cars.items()}
         for token, series in captured.get("series", {}).items():
             charts[f"capture-{token}"] = series
         text["charts"] = {
@@ -209,9 +223,22 @@ async def _note_command(request: web.Request, response: web.StreamResponse) -> N
 
 
 async def _following(app: web.Application) -> Any:
-    app[PAGE].follow()
+    page, path = app[PAGE], app.get(HISTORY_FILE)
+    if path is not None:
+        await asyncio.to_thread(page.restore, path)
+    page.follow()
+    saving = asyncio.create_task(_saving(page, path)) if path is not None else None
     yield
-    app[PAGE].stop()
+    page.stop()
+    if saving is not None:
+        saving.cancel()
+        page.keep(path)  # type: ignore[arg-type]
+
+
+async def _saving(page: Page, path: Path) -> None:
+    while True:
+        await asyncio.sleep(page_keep.SAVE_EVERY_S)
+        await asyncio.to_thread(page.keep, path)
 
 
 def add_routes(app: web.Application, controller: Controller) -> None:

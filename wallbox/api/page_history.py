@@ -65,6 +65,36 @@ class Series:
         )  # fmt: skip
 
 
+def kept(series: Mapping[str, Series], commands: Sequence[Mapping[str, Any]]) -> dict:
+    """What survives a restart (page_keep.py writes it): each car's points by VIN
+    (car numbers follow the account's order, which may change) and the commands."""
+    return {
+        "version": 1,
+        "cars": {vin: [[t, *values] for t, values in s.points] for vin, s in series.items()},
+        "commands": list(commands),
+    }
+
+
+def restored(doc: Mapping[str, Any], now: float) -> tuple[dict[str, Series], list[dict]]:
+    """`kept`'s document back, without what has aged out since; anything unreadable
+    is left out rather than failing the start (it is only a picture of the past)."""
+    series: dict[str, Series] = {}
+    if not isinstance(doc, Mapping) or doc.get("version") != 1:
+        return series, []
+    for vin, points in (doc.get("cars") or {}).items():
+        s = series[str(vin)] = Series(CAR_SERIES)
+        for point in points if isinstance(points, list) else ():
+            if isinstance(point, list) and len(point) == 1 + len(CAR_SERIES):
+                if isinstance(point[0], int | float) and point[0] >= now - s.keep_s:
+                    s.add(float(point[0]), point[1:])
+    commands = [
+        c for c in doc.get("commands") or ()
+        if isinstance(c, dict) and isinstance(c.get("at"), int | float) and c["at"] >= now - KEEP_S
+        and {"car", "what", "who", "answer"} <= c.keys()
+    ]  # fmt: skip
+    return series, commands
+
+
 def car_reading(status: Mapping[str, Any]) -> tuple[float | None, ...]:
     """What a car's chart plots from its status JSON: SoC, power, amps asked and set."""
     power = status.get("power")

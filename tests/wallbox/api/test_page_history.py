@@ -1,8 +1,21 @@
-"""The page's memory: bounded series, and which requests were commands."""
+"""The page's memory: bounded series, what survives a restart, and which
+requests were commands."""
+
+import json
 
 import pytest
 
-from wallbox.api.page_history import Series, car_reading, command_asked, who_asked
+from wallbox.api.page_history import (
+    CAR_SERIES,
+    KEEP_S,
+    Series,
+    car_reading,
+    command_asked,
+    kept,
+    restored,
+    who_asked,
+)
+from wallbox.api.page_keep import FILE, read, write
 
 
 def test_a_point_per_bucket_the_newest_reading_wins():
@@ -82,3 +95,45 @@ def test_command_asked(method, path, query, asked):
 )
 def test_who_asked(remote, agent, who):
     assert who_asked(remote, agent) == who
+
+
+def test_the_kept_history_comes_back_without_what_aged_out():
+    series = Series(CAR_SERIES)
+    for t in (0.0, 100.0, KEEP_S + 50):
+        series.add(t, [50, 1.5, 16, None])
+    command = {"car": "1", "who": "x", "answer": 200}
+    asked = [command | {"at": 10.0, "what": "control 1"},
+             command | {"at": KEEP_S + 40, "what": "set_amps 8"}]  # fmt: skip
+    doc = json.loads(json.dumps(kept({"VIN1": series}, asked)))
+    back, commands = restored(doc, now=KEEP_S + 60)
+    assert list(back["VIN1"].points) == [
+        (100.0, (50, 1.5, 16, None)),
+        (KEEP_S + 50, (50, 1.5, 16, None)),
+    ]
+    assert [c["what"] for c in commands] == ["set_amps 8"]
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [{}, [], {"version": 2, "cars": {}}, {"version": 1, "cars": {"V": "x"}},
+     {"version": 1, "cars": {"V": [[1, 2], ["t", 1, 2, 3, 4]]}, "commands": [{"at": "x"}, 5]}],
+)  # fmt: skip
+def test_an_unreadable_history_starts_empty(doc):
+    series, commands = restored(doc, now=1000.0)
+    assert all(not s.points for s in series.values()) and commands == []
+
+
+def test_a_day_on_disk(tmp_path):
+    """The file a day of steady change writes, per car: under 100 kB."""
+    series = Series(CAR_SERIES)
+    for t in range(0, 86400, 30):
+        series.add(1.8e9 + t, [50 + t // 3600, round(11.04 + (t % 7) / 10, 2), 16, 16])
+    size = write(tmp_path / FILE, kept({"VIN1": series}, []))
+    print(f"a day of one car's history on disk: {size} bytes")
+    assert size < 100_000 and read(tmp_path / FILE)["cars"]["VIN1"][0][1] == 50
+
+
+def test_a_broken_file_is_read_as_nothing(tmp_path, caplog):
+    (tmp_path / FILE).write_text("{not json")
+    assert read(tmp_path / FILE) == {} and "unreadable" in caplog.text
+    assert read(tmp_path / "missing.json") == {}
