@@ -32,7 +32,8 @@ from addons.wallbox_control_options import (
 )
 from storage.database import StorageError
 from storage.intents import IntentStore
-from wallbox.api.page import CAPTURE
+from wallbox.api import page_keep
+from wallbox.api.page import CAPTURE, HISTORY_FILE, PAGE, Page
 from wallbox.api.security import TOKEN_FILE as SECRET_FILE
 from wallbox.api.security import check_secret, load_or_create_secret
 from wallbox.api.server import make_app
@@ -70,6 +71,7 @@ class WallboxApi:
         self.vehicle = VehicleOptions()  # the tesla_* options and the back-end they choose
         self._billed = True  # the chosen back-end bills its calls (api_usage shows dollars)
         self.capture = CaptureState(store)  # what the status page shows of ScanMyTesla
+        self.page: tuple[Page, Path] | None = None  # its history, written once more at exit
 
     def when_started(self, follower: Callable[[Controller], None]) -> None:
         """Call `follower(controller)` once the controller exists (MQTT, openWB)."""
@@ -217,8 +219,10 @@ class WallboxApi:
             follower(self.controller)
         app = make_app(self.controller, secret, proxied=self.proxied)
         app[CAPTURE] = self.capture
+        app[HISTORY_FILE] = data_dir / page_keep.FILE
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()  # starts the controller (the app's cleanup_ctx)
+        self.page = (app[PAGE], app[HISTORY_FILE])  # restored by now: safe to write at exit
         self._runner = runner
         host = o.wallbox_host or None
         try:
@@ -258,6 +262,9 @@ class WallboxApi:
         if self.controller is not None:
             self.controller.stop()
         self.capture.done()
+        if self.page is not None:
+            page, path = self.page
+            page.keep(path)  # the runner's cleanup, which would write it, is never awaited
 
 
 def _url(address: tuple) -> str:
