@@ -13,8 +13,8 @@ which security.py already accepts. Nothing the page shows holds the secret.
 The stream looks for news once a second (at once when a car's status changes)
 and sends only what changed: the text when it differs, the charts' new points.
 A closed tab ends its stream, and nothing is read for it any more. The car
-charts' history is kept whether or not a tab is open (page_history.py): it is
-a point per car status change, nothing per upload.
+charts' history is kept whether or not a tab is open (page_history.py), and
+across restarts (page_keep.py): a point per car status change, nothing per upload.
 """
 
 import asyncio
