@@ -77,42 +77,13 @@ async def test_the_feeds_set_up_come_in_order_stream_teslamate_bridge():
         ({"telemetry_teslemetry_url": "http://api.teslemetry.com"}, "https:// only"),
         ({"telemetry_teslemetry_url": "https://api.teslemetry.com"}, "needs .*token_file"),
         ({"telemetry_teslemetry_silence_s": 1}, "10..86400"),
-    ],
-)
-def test_bad_teslemetry_options_are_refused(options, words):
-    telemetry = Telemetry()
-    with taddons.context(telemetry) as tctx:
-        with pytest.raises(exceptions.OptionsError, match=words):
-            tctx.configure(telemetry, **options)
-
-
-async def test_teslemetry_comes_after_the_cars_own_stream(tmp_path):
-    telemetry = Telemetry()
-    with taddons.context(telemetry) as tctx:
-        tctx.configure(
-            telemetry,
-            telemetry_fleet_mqtt_url="mqtt://127.0.0.1:1",
-            telemetry_teslemetry_url="http://127.0.0.1:1",  # loopback: plain http allowed
-            telemetry_teslemetry_token_file=str(tmp_path / "token"),
-        )
-        try:
-            feed = telemetry.start_feed(FakeClock(), None)
-            assert [n.name for n in feed.sources] == ["fleet_telemetry", "teslemetry"]
-            assert telemetry.described()[-1] == "Teslemetry at http://127.0.0.1:1"
-        finally:
-            telemetry.done()
-
-
-@pytest.mark.parametrize(
-    "options, words",
-    [
         ({"telemetry_tessie_url": "https://streaming.tessie.com"}, "wss://<host>"),
         ({"telemetry_tessie_url": "ws://streaming.tessie.com"}, "wss:// only"),
         ({"telemetry_tessie_url": "wss://streaming.tessie.com"}, "needs .*tessie_token_file"),
         ({"telemetry_tessie_silence_s": 5}, "telemetry_tessie_silence_s must be 10..86400"),
     ],
 )
-def test_bad_tessie_options_are_refused(options, words):
+def test_bad_relay_options_are_refused(options, words):
     telemetry = Telemetry()
     with taddons.context(telemetry) as tctx:
         with pytest.raises(exceptions.OptionsError, match=words):
@@ -125,9 +96,9 @@ async def test_the_relays_come_after_the_cars_own_stream_teslemetry_first(tmp_pa
         tctx.configure(
             telemetry,
             telemetry_fleet_mqtt_url="mqtt://127.0.0.1:1",
-            telemetry_tessie_url="ws://127.0.0.1:1",  # loopback: plain ws allowed
+            telemetry_tessie_url="ws://127.0.0.1:2",  # loopback: plain ws allowed
             telemetry_tessie_token_file=str(tmp_path / "token"),
-            telemetry_teslemetry_url="http://127.0.0.1:2",
+            telemetry_teslemetry_url="http://127.0.0.1:1",  # loopback: plain http allowed
             telemetry_teslemetry_token_file=str(tmp_path / "token"),
         )
         try:
@@ -135,8 +106,8 @@ async def test_the_relays_come_after_the_cars_own_stream_teslemetry_first(tmp_pa
             names = [n.name for n in feed.sources]
             assert names == ["fleet_telemetry", "teslemetry", "tessie"]
             assert telemetry.described()[-2:] == [
-                "Teslemetry at http://127.0.0.1:2",
-                "Tessie at ws://127.0.0.1:1",
+                "Teslemetry at http://127.0.0.1:1",
+                "Tessie at ws://127.0.0.1:2",
             ]
         finally:
             telemetry.done()

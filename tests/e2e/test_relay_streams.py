@@ -1,16 +1,19 @@
-"""Teslemetry's SSE stream end to end: a real mitmdump with every addon, the car simulator as
-a process, and a local SSE server in Teslemetry's shape (support/fake_teslemetry.py) that
-publishes the simulated car behind a bearer token read from a file.
+"""The relays' streams end to end, each test once per relay: a real mitmdump with every
+addon, the car simulator as a process, and a local server in the relay's shape that
+streams the simulated car behind a bearer token read from a file: Teslemetry's SSE
+(support/fake_teslemetry.py) and Tessie's WebSocket (support/fake_tessie.py).
 
 Clocks run 20 times faster: a silence limit of 60 s is 3 s of real time.
 """
 
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
 
 from support.fake_teslemetry import FakeTeslemetry
+from support.fake_tessie import FakeTessie
 from support.mitm import Mitmdump
 from support.tesla_sim import Simulator, until
 from support.wallbox_client import FACTOR, Wallbox, wallbox_options
@@ -18,7 +21,22 @@ from support.wallbox_client import FACTOR, Wallbox, wallbox_options
 pytestmark = [pytest.mark.e2e]
 
 SILENCE_S = 60
-TOKEN = "teslemetry-token-e2e"
+TOKEN = "relay-token-e2e"
+
+
+@dataclass(frozen=True)
+class Relay:
+    key: str  # its options, telemetry_<key>_*, and its name as the status's source
+    label: str  # in the log and the reasons
+    fake: type[FakeTeslemetry]
+
+
+RELAYS = [Relay("teslemetry", "Teslemetry", FakeTeslemetry), Relay("tessie", "Tessie", FakeTessie)]
+
+
+@pytest.fixture(params=RELAYS, ids=lambda relay: relay.key)
+def kind(request) -> Relay:
+    return request.param
 
 
 @pytest.fixture
@@ -28,14 +46,14 @@ def sim(tmp_path):
 
 
 @pytest.fixture
-def relay(sim):
-    with FakeTeslemetry(sim.url, sim.car()["vin"], TOKEN) as server:
+def relay(sim, kind):
+    with kind.fake(sim.url, sim.car()["vin"], TOKEN) as server:
         yield server
 
 
 @pytest.fixture
 def token_file(tmp_path):
-    path = tmp_path / "teslemetry_token"
+    path = tmp_path / "relay_token"
     path.write_text(TOKEN + "\n")
     return path
 
@@ -45,16 +63,17 @@ def poll_charging() -> int:
     return 30  # simulated seconds; a test that must tell the loss's read from a poll raises it
 
 
+def options(sim, kind: Relay, relay, token_file, **more) -> dict:
+    relayed = {f"telemetry_{kind.key}_url": relay.url,
+               f"telemetry_{kind.key}_token_file": str(token_file),
+               f"telemetry_{kind.key}_silence_s": SILENCE_S}  # fmt: skip
+    return wallbox_options(sim.url, **relayed, **more)
+
+
 @pytest.fixture
-def wallbox(tmp_path, confdir, sim, relay, token_file, poll_charging):
-    options = wallbox_options(
-        sim.url,
-        wallbox_poll_charging=poll_charging,
-        telemetry_teslemetry_url=relay.url,
-        telemetry_teslemetry_token_file=str(token_file),
-        telemetry_teslemetry_silence_s=SILENCE_S,
-    )
-    with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening at") as proxy:
+def wallbox(tmp_path, confdir, sim, kind, relay, token_file, poll_charging):
+    settings = options(sim, kind, relay, token_file, wallbox_poll_charging=poll_charging)
+    with Mitmdump(tmp_path, confdir, settings, ready_marker="wallbox API listening at") as proxy:
         yield Wallbox(proxy).ready()
 
 
@@ -70,8 +89,8 @@ def at(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-def test_the_status_follows_the_stream_and_the_car_is_never_read(wallbox, sim):
-    wait_source(wallbox, "teslemetry")
+def test_the_status_follows_the_stream_and_the_car_is_never_read(wallbox, sim, kind, relay):
+    wait_source(wallbox, kind.key)
     sim.reset_calls()  # the car list came first: the stream opens once the car is known
     sim.patch({"soc": 55})
     until(lambda: wallbox.status()["soc"] == 55, 10, what="the new SoC")
@@ -82,55 +101,50 @@ def test_the_status_follows_the_stream_and_the_car_is_never_read(wallbox, sim):
     until(lambda: wallbox.status()["amps"] == 10, 10, what="10 A reported by the stream")
     time.sleep(5)  # 100 simulated seconds: three 30-second polls of a charging car, skipped
     assert sim.reads() == 0, sim.calls()
-    assert "Teslemetry at http://127.0.0.1:" in wallbox.proxy.log
+    assert f"{kind.label} at {relay.url}" in wallbox.proxy.log
     assert TOKEN not in wallbox.proxy.log
 
 
 @pytest.mark.parametrize("poll_charging", [7200])  # no poll in the test: the loss must read
-def test_silence_brings_a_read_at_once_and_the_stream_back(wallbox, sim, relay):
-    wait_source(wallbox, "teslemetry")
+def test_silence_brings_a_read_at_once_and_the_stream_back(wallbox, sim, kind, relay):
+    wait_source(wallbox, kind.key)
     assert wallbox.get("/tlwb/1/control?1&wait=120")[0] == 200
     sim.reset_calls()
     relay.silent.set()
     status = wait_source(wallbox, "tesla_api")
-    assert "Teslemetry silent for" in status["telemetry"]["reason"], status["telemetry"]
+    assert f"{kind.label} silent for" in status["telemetry"]["reason"], status["telemetry"]
     lost = at(status["telemetry"]["since"])
     # With the charging poll two simulated hours away, only the loss itself can read the car.
     until(lambda: sim.reads() >= 1, 20, what="the read the loss brings")
     read = until(lambda: (s := wallbox.status())["updated"] and at(s["updated"]) >= lost and s, 10)
     assert sim.reads() == 1 and read["telemetry"]["source"] == "tesla_api", sim.calls()
     relay.silent.clear()
-    wait_source(wallbox, "teslemetry")
+    wait_source(wallbox, kind.key)
 
 
-def test_a_stream_the_relay_ends_is_reopened_without_a_read(wallbox, sim, relay):
-    wait_source(wallbox, "teslemetry")
+def test_a_stream_the_relay_ends_is_reopened_without_a_read(wallbox, sim, kind, relay):
+    wait_source(wallbox, kind.key)
     time.sleep(1)  # 20 simulated seconds: the stream is steady
     sim.reset_calls()
     relay.dropping.set()
     until(lambda: relay.streams >= 2, 10, what="the stream reopened")
     time.sleep(1)
     status = wallbox.status()
-    assert status["telemetry"]["source"] == "teslemetry" and sim.reads() == 0, status
-    assert "Teslemetry stream ended" in wallbox.proxy.log
+    assert status["telemetry"]["source"] == kind.key and sim.reads() == 0, status
+    assert f"{kind.label} stream ended" in wallbox.proxy.log
 
 
 def test_a_refused_token_reads_the_api_until_the_file_holds_a_good_one(
-    tmp_path, confdir, sim, relay, token_file
+    tmp_path, confdir, sim, kind, relay, token_file
 ):
     token_file.write_text("a-revoked-token\n")
-    options = wallbox_options(
-        sim.url,
-        telemetry_teslemetry_url=relay.url,
-        telemetry_teslemetry_token_file=str(token_file),
-        telemetry_teslemetry_silence_s=SILENCE_S,
-    )
-    with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening at") as proxy:
+    settings = options(sim, kind, relay, token_file)
+    with Mitmdump(tmp_path, confdir, settings, ready_marker="wallbox API listening at") as proxy:
         wallbox = Wallbox(proxy).ready()
         until(lambda: relay.refused > 0, 20, what="the stream refused")
         status = wallbox.status()
         assert status["telemetry"]["source"] == "tesla_api"
         until(lambda: "HTTP 401: check the token file" in proxy.log, 10, what="the log line")
         token_file.write_text(TOKEN + "\n")  # read again at the next try: no restart
-        wait_source(wallbox, "teslemetry", 60)
+        wait_source(wallbox, kind.key, 60)
         assert "a-revoked-token" not in proxy.log

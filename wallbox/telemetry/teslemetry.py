@@ -9,10 +9,9 @@ prefix), and state events `{"vin": ..., "state": "online"|"asleep"|"offline"}`.
 Any other event still shows the stream is alive.
 """
 
-import json
-
 from wallbox.telemetry import fleet
 from wallbox.telemetry.model import Heard, Report
+from wallbox.telemetry.wire import message_about
 from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, UNKNOWN, ChargeState
 
 SOURCE = "teslemetry"
@@ -33,14 +32,8 @@ def data_of(line: str) -> str | None:
 
 def heard(vin: str, data: str) -> Heard | None:
     """One event about `vin` (the stream's own car); None when it is not JSON."""
-    try:
-        event = json.loads(data)
-    except ValueError:
-        return None
-    if not isinstance(event, dict):
-        return None
-    about = event.get("vin")
-    if isinstance(about, str) and about.upper() != vin.upper():
+    event = message_about(vin, data)
+    if event is None:
         return None
     fields = event.get("data")
     values = (

@@ -15,11 +15,11 @@ record (`status` CONNECTED/DISCONNECTED) is read as the car's state; any other
 message still shows the stream is alive.
 """
 
-import json
 from typing import Any
 
 from wallbox.telemetry import fleet
 from wallbox.telemetry.model import Heard, Report
+from wallbox.telemetry.wire import message_about
 from wallbox.vehicle.charge_state import ASLEEP, ONLINE, UNKNOWN, ChargeState
 
 SOURCE = "tessie"
@@ -41,14 +41,8 @@ def value_of(value: Any) -> Any:
 
 def heard(vin: str, data: str) -> Heard | None:
     """One message about `vin` (the stream's own car); None when it is not a JSON object."""
-    try:
-        message = json.loads(data)
-    except ValueError:
-        return None
-    if not isinstance(message, dict):
-        return None
-    about = message.get("vin")
-    if isinstance(about, str) and about.upper() != vin.upper():
+    message = message_about(vin, data)
+    if message is None:
         return None
     listed = message.get("data")
     values = {

@@ -7,6 +7,7 @@ value the car does not have, and enum names with or without their prefix
 while the car sleeps. Each helper answers None for anything it cannot read.
 """
 
+import json
 import math
 from typing import Any
 
@@ -72,3 +73,16 @@ def position(value: Any) -> tuple[float | None, float | None]:
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None, None
     return lat, lon
+
+
+def message_about(vin: str, data: str) -> dict[str, Any] | None:
+    """A relay's JSON message on `vin`'s own stream; None when it is no JSON object, or
+    names another car."""
+    try:
+        message = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    about = message.get("vin")
+    return None if isinstance(about, str) and about.upper() != vin.upper() else message
