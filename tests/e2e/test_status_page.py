@@ -154,6 +154,12 @@ def test_other_hosts_are_asked_for_the_secret_by_basic_auth(tmp_path, confdir, s
         )
         with urllib.request.urlopen(asked, timeout=10) as answer:
             assert answer.status == 200 and secret not in answer.read().decode()
+        # A browser there, given the secret as Basic's password, gets the live page.
+        with Browser(tmp_path, also=(address,)) as remote:
+            remote.open(f"http://any:{secret}@{address}:{proxy.wallbox_port}/")
+            until(lambda: remote.js("return window.teslahome.summaries") >= 2, 10,
+                  what="the live page on another host")  # fmt: skip
+            assert secret not in remote.driver.page_source
 
 
 def test_the_charts_and_commands_survive_a_restart(wallbox, sim):

@@ -35,7 +35,10 @@ def _found() -> tuple[str, str]:
 
 
 class Browser:
-    def __init__(self, workdir: Path, width: int = 1400, height: int = 900) -> None:
+    def __init__(
+        self, workdir: Path, width: int = 1400, height: int = 900, *, also: tuple[str, ...] = ()
+    ) -> None:
+        """`also`: addresses beside loopback the browser may reach (this host's own)."""
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
 
@@ -50,7 +53,8 @@ class Browser:
             f"--user-data-dir={workdir / 'chromium'}",
             f"--window-size={width},{height}",
             # Offline: every name but loopback fails to resolve, no proxy, no updates.
-            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+            "--host-resolver-rules=MAP * ~NOTFOUND , "
+            + " , ".join(f"EXCLUDE {h}" for h in ("localhost", "127.0.0.1", *also)),
             "--no-proxy-server",
             "--disable-background-networking",
             "--disable-component-update",
