@@ -81,6 +81,7 @@ class CaptureState:
         except StorageError as e:
             state = {"tokens": [], "mirror": None, "error": str(e)}
         state["refused"] = self.refusals.last
+        state["upstream"] = ctx.options.smt_upstream
         state["units"] = list(self.units)
         self._cached = (now, state)
         return state

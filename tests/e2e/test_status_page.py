@@ -173,3 +173,20 @@ def test_the_charts_and_commands_survive_a_restart(wallbox, sim):
     assert state["data"]["car-1"][0][0] == first  # the chart starts where it did
     car = next(c for c in state["sections"][1]["cards"] if c["id"] == "car-1")
     assert any(k == "Asked" and v.startswith("control 1 ") for k, v in car["rows"]), car
+
+
+def test_the_mirror_card_shows_its_deliveries(tmp_path, confdir, sim, upstream):
+    options = wallbox_options(
+        sim.url, smt_upstream="mirror", smt_upstream_url=upstream.url, smt_upstream_retry_max=1
+    )
+    with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening") as proxy:
+        wallbox = Wallbox(proxy).ready()
+        upload(wallbox, 1)
+        until(lambda: upstream.bodies("/insert_scanmytesla.php"), 20, what="the delivery")
+
+        def mirror() -> dict:
+            state = wallbox.get("/page/state")[1]
+            return next(c for c in state["sections"][0]["cards"] if c["id"] == "mirror")
+
+        card = until(lambda: (c := mirror())["headline"] == "mirror: nothing waiting" and c, 10)
+        assert dict(card["rows"])["Delivered"].endswith("s ago"), card

@@ -68,12 +68,23 @@ def capture_card(token: Mapping[str, Any], now: float) -> Card:
     }
 
 
-def mirror_card(mirror: Mapping[str, Any] | None, refused: Mapping[str, Any] | None, now: float):
-    """The mirror to teslalogger.de and the last request the capture refused."""
+UPSTREAM_WORDS = {
+    "off": "answered here only (smt_upstream=off)",
+    "passthrough": "teslalogger.de answers, uploads recorded here (smt_upstream=passthrough)",
+}
+
+
+def mirror_card(
+    mirror: Mapping[str, Any] | None,
+    refused: Mapping[str, Any] | None,
+    now: float,
+    upstream: str = "off",
+) -> Card:
+    """teslalogger.de's part (the mirror's backlog), and the last request refused here."""
     rows: list[Row] = []
     state = "ok"
     if mirror is None:
-        headline = "mirror off (smt_upstream)"
+        headline = UPSTREAM_WORDS.get(upstream, f"smt_upstream={upstream}")
         state = "idle"
     else:
         waiting = mirror.get("waiting", 0)
@@ -90,7 +101,7 @@ def mirror_card(mirror: Mapping[str, Any] | None, refused: Mapping[str, Any] | N
             rows.append(["Last error", f"{when}: {mirror['last_error']}"])
     if refused:
         rows.append(["Last refused", f"{age_words(now - refused['at'])}: {refused['why']}"])
-    return {"id": "mirror", "title": "Mirror and refusals", "state": state,
+    return {"id": "mirror", "title": "teslalogger.de", "state": state,
             "headline": headline, "rows": rows}  # fmt: skip
 
 
@@ -221,7 +232,8 @@ def summary(
 ) -> dict[str, Any]:
     """The page's whole text: a verdict and sections of cards."""
     captured = [capture_card(t, now) for t in capture.get("tokens", ())]
-    captured.append(mirror_card(capture.get("mirror"), capture.get("refused"), now))
+    upstream = capture.get("upstream", "off")
+    captured.append(mirror_card(capture.get("mirror"), capture.get("refused"), now, upstream))
     car_cards = [car_card(c, commands_of(c, commands), now) for c in cars]
     if not cars:
         car_cards = [{"id": "no-car", "title": "Cars", "state": "idle",

@@ -59,7 +59,7 @@ def test_a_token_says_whether_the_phone_uploads_and_teslalogger_fetches(
 @pytest.mark.parametrize(
     "mirror, refused, state, headline, rows",
     [
-        (None, None, "idle", "mirror off (smt_upstream)", {}),
+        (None, None, "idle", "answered here only (smt_upstream=off)", {}),
         ({"waiting": 0, "last_delivered": NOW - 2}, None, "ok", "mirror: nothing waiting",
          {"Delivered": "2 s ago"}),
         ({"waiting": 3, "oldest_waiting": NOW - 10}, None, "ok",
@@ -68,7 +68,8 @@ def test_a_token_says_whether_the_phone_uploads_and_teslalogger_fetches(
           "last_error_at": NOW - 60}, None, "warn", "mirror: 3 waiting, oldest 15 min ago",
          {"Delivered": "never", "Refused upstream": "2", "Last error": "1 min ago: timeout"}),
         (None, {"at": NOW - 5, "why": "token x is not accepted here"}, "idle",
-         "mirror off (smt_upstream)", {"Last refused": "5 s ago: token x is not accepted here"}),
+         "answered here only (smt_upstream=off)",
+         {"Last refused": "5 s ago: token x is not accepted here"}),
     ],
 )  # fmt: skip
 def test_the_mirror_and_the_last_refusal(mirror, refused, state, headline, rows):
@@ -169,6 +170,15 @@ def test_the_verdict_is_the_worst_card(states, expected):
     cards = [{"state": s, "title": f"card {i}", "headline": f"headline {i}"}
              for i, s in enumerate(states)]  # fmt: skip
     assert tuple(verdict(cards).values()) == expected
+
+
+@pytest.mark.parametrize(
+    "upstream, words",
+    [("passthrough", "teslalogger.de answers, uploads recorded here (smt_upstream=passthrough)"),
+     ("other", "smt_upstream=other")],
+)  # fmt: skip
+def test_the_upstream_mode_without_a_mirror(upstream, words):
+    assert mirror_card(None, None, NOW, upstream)["headline"] == words
 
 
 def test_the_summary_without_cars_says_why():
