@@ -76,6 +76,7 @@ class ScanMyTeslaSource(PushSource):
         self._flows: dict[str, Flow] = {}  # by VIN
         self._heard: dict[str, Heard] = {}  # what the flow said, by VIN
         self._told: set[str] = set()  # tokens whose mapping (or lack of one) was logged
+        self._recognised: dict[str, str] = {}  # TeslaLogger's tokens -> VIN (CRC32)
         self.on_connection(True, "fed in-process by the capture")
 
     def uploaded(self, token: str, values: Mapping[int, float]) -> None:
@@ -91,9 +92,11 @@ class ScanMyTeslaSource(PushSource):
 
     def _vin_of(self, token: str) -> str | None:
         ref = self.cars.get(token)
-        cars = self._cars()
         if ref is not None and ref.vin is not None:
             return ref.vin
+        if token in self._recognised:
+            return self._recognised[token]
+        cars = self._cars()
         if ref is not None:
             found = next((c for c in cars if c.number == ref.number), None)
             if found is None and cars:  # none listed yet: the car list is loading
@@ -109,6 +112,7 @@ class ScanMyTeslaSource(PushSource):
                     "says so explicitly",
                     warn=False,
                 )
+                self._recognised[token] = vehicle.vin.upper()
                 return vehicle.vin.upper()
         if cars:
             self._tell(
