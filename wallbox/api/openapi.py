@@ -13,9 +13,10 @@ from typing import Any
 from wallbox.control.intent import AMPS_CEILING, SWITCH_OFF, SWITCH_ON
 from wallbox.control.planner import Goal
 from wallbox.control.settings import WAIT_MAX_S
-from wallbox.telemetry import fleet, tb2m, teslemetry
+from wallbox.telemetry import fleet, tb2m, teslamate, teslemetry, tessie
 from wallbox.telemetry.health import TESLA_API
-from wallbox.telemetry.teslamate import SOURCE as TESLAMATE
+
+SOURCES = [m.SOURCE for m in (teslamate, fleet, teslemetry, tessie, tb2m)] + [TESLA_API]
 
 
 def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
@@ -112,13 +113,12 @@ STATUS_SCHEMA: dict[str, Any] = {
         "last_error_at": _nullable("string"),
         "telemetry": {
             "type": "object",
-            "description": "where the car's state comes from: TeslaMate's MQTT telemetry "
-            "while it is healthy and fresh (no Tesla API reads), else the Tesla API",
+            "description": "where the car's state comes from: a trusted push source, else the API",
             "required": ["source", "reason", "since", "teslamate_report_age"],
             "properties": {
                 "source": {
                     "type": "string",
-                    "enum": [TESLAMATE, fleet.SOURCE, teslemetry.SOURCE, tb2m.SOURCE, TESLA_API],
+                    "enum": SOURCES,
                 },
                 "reason": {"type": "string", "description": "why this source, in words"},
                 "since": _nullable("string", description="when the source last switched (UTC)"),
