@@ -13,10 +13,11 @@ import pytest
 from support.fake_push_feeds import fleet_topics, tb2m_topics
 from support.fake_teslamate import prefix, teslamate_topics
 from support.fake_teslemetry import events
+from support.fake_tessie import message
 from wallbox.clock import FakeClock
 from wallbox.control.controller import Controller
 from wallbox.control.settings import Settings
-from wallbox.telemetry import fleet, tb2m, teslemetry
+from wallbox.telemetry import fleet, tb2m, teslemetry, tessie
 from wallbox.telemetry.composite import CompositeFeed, Named
 from wallbox.telemetry.source import Dialect, PushSource
 from wallbox.telemetry.teslamate_feed import TeslaMateFeed
@@ -122,22 +123,25 @@ async def make_rig(*, with_teslamate: bool = True) -> Rig:
 def single(key: str, clock, sim: Fleet) -> tuple[PushSource, Publisher]:
     """One source alone, and the simulated car published into it as that source would."""
     vin = sim.cars[0].vin
-    if key == "teslemetry":
+    if key in ("teslemetry", "tessie"):  # a relay: Teslemetry's events, or in Tessie's shape
+        wire = teslemetry if key == "teslemetry" else tessie
+        shaped = (lambda event: event) if wire is teslemetry else message
         source = PushSource(
             clock,
             Dialect(
-                teslemetry.SOURCE,
-                teslemetry.LABEL,
+                wire.SOURCE,
+                wire.LABEL,
                 (),
-                lambda topic, payload: teslemetry.heard(topic, payload.decode()),
-                teslemetry.snapshot,
+                lambda topic, payload: wire.heard(topic, payload.decode()),
+                wire.snapshot,
             ),
             rhythm_s=RHYTHM,
         )
         last: dict = {}
 
         def said(data: dict) -> dict:
-            return {f"e{i}": json.dumps(e) for i, e in enumerate(events(data, vin, last))}
+            told = events(data, vin, last)
+            return {f"e{i}": json.dumps(shaped(e)) for i, e in enumerate(told)}
 
         source.on_heard(teslemetry.stream_state(vin, True))
         publisher = Publisher(clock, sim, lambda n, p, r: source.on_message(vin, p, r), said)
@@ -152,7 +156,7 @@ def single(key: str, clock, sim: Fleet) -> tuple[PushSource, Publisher]:
     return source, publisher
 
 
-@pytest.mark.parametrize("key", ["fleet_telemetry", "teslemetry", "tb2m"])
+@pytest.mark.parametrize("key", ["fleet_telemetry", "teslemetry", "tessie", "tb2m"])
 async def test_a_pv_hour_on_each_source_alone_reads_nothing(key):
     clock = FakeClock()
     sim = Fleet.with_cars(1, clock, soc=40)
@@ -173,6 +177,7 @@ async def test_a_pv_hour_on_each_source_alone_reads_nothing(key):
         status = car.status()
         assert status["status"] == 3 and status["telemetry"]["source"] == key
         assert status["telemetry"]["report_age"] <= 60
+        validate(status)  # the schema names every source
     finally:
         publisher.stop()
         feed.stop()
@@ -271,17 +276,21 @@ async def test_a_command_unanswered_past_the_rhythm_is_not_trusted():
         rig.controller.stop()
 
 
-async def test_the_status_with_push_feeds_matches_the_openapi_schema(rig):
+def validate(status: dict) -> None:
     import jsonschema
 
     from wallbox.api.openapi import openapi_document
 
     document = openapi_document()
     schema = {**document["components"]["schemas"]["Status"], "components": document["components"]}
+    jsonschema.validate(status, schema, cls=jsonschema.Draft202012Validator)
+
+
+async def test_the_status_with_push_feeds_matches_the_openapi_schema(rig):
     for silent in ("fleet_telemetry", "teslamate", "tb2m"):
-        jsonschema.validate(rig.car.status(), schema, cls=jsonschema.Draft202012Validator)
+        validate(rig.car.status())
         rig.publishers[silent].silent = True
         await rig.car.set_intent(charging=True)
         await rig.clock.advance(RHYTHM + 15)
-    jsonschema.validate(rig.car.status(), schema, cls=jsonschema.Draft202012Validator)
+    validate(rig.car.status())
     assert rig.telemetry()["source"] == "tesla_api"
