@@ -148,3 +148,26 @@ def test_a_refused_token_reads_the_api_until_the_file_holds_a_good_one(
         token_file.write_text(TOKEN + "\n")  # read again at the next try: no restart
         wait_source(wallbox, kind.key, 60)
         assert "a-revoked-token" not in proxy.log
+
+
+def test_a_sleeping_car_stays_on_the_stream_through_the_silence(wallbox, sim, kind, relay):
+    wait_source(wallbox, kind.key)
+    sim.patch({"state": "asleep"})
+    until(lambda: wallbox.status()["car_state"] == "asleep", 10, what="asleep")
+    sim.reset_calls()
+    relay.silent.set()
+    time.sleep(SILENCE_S / FACTOR * 2)
+    status = wallbox.status()
+    assert status["telemetry"]["source"] == kind.key and sim.reads() == 0, status
+    assert "known, not silent" in status["telemetry"]["reason"]
+
+
+def test_a_car_the_stream_places_elsewhere_gets_no_stop(wallbox, sim, kind):
+    wait_source(wallbox, kind.key)
+    sim.reset_calls()  # the car list came first: the stream opens once the car is known
+    sim.patch({"state": "online", "charging": True, "latitude": 50.1, "longitude": 8.6})
+    body = until(lambda: (s := wallbox.status())["status_text"].startswith("no car") and s, 20)
+    assert body["telemetry"]["source"] == kind.key, body
+    code, answer = wallbox.get("/tlwb/1/control?0")
+    assert code == 409 and "no car at this charge point" in answer["error"], answer
+    assert sim.car()["commands"] == [] and sim.reads() == 0
