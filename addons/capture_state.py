@@ -2,8 +2,8 @@
 per token the last upload, uploads today, what waits for TeslaLogger; the
 mirror's backlog; the last refused request; and a chart of a few values.
 
-Read only when a page asks (once a second while a tab is open), and then
-only what is new: the uploads since the last look, by id (the primary key).
+Read only when a page asks (once a second while a tab is open, and at once
+after an upload: `news`), and then only what is new: the uploads since the last look, by id (the primary key).
 The first look (or one after a long closed tab) counts today's uploads in SQL
 and decodes one upload per chart bucket of the window, at most 720 a token,
 so opening the page never decodes a day of uploads on mitmproxy's loop; the
@@ -16,7 +16,7 @@ one place both live; a handler on its logger keeps the newest.
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from storage.catalogue import catalogue
 from storage.codec import decode_values
 from storage.database import StorageError
 from storage.outbox import Outbox
-from storage.records import StoredSample
+from storage.records import Sample, StoredSample
 from storage.samples import SampleStore
 from wallbox.api.page_history import Series
 
@@ -64,12 +64,24 @@ class CaptureState:
         self._today: dict[str, tuple[str, int]] = {}  # token -> (local date, uploads)
         self._after_id: int | None = None
         self._cached: tuple[float, dict[str, Any]] | None = None
+        self.news: Callable[[], None] | None = None  # the page's: an upload is news
+        self._unlisten: Callable[[], None] | None = None
         info = catalogue()
         self.names = tuple(info.info(i).name for i in CHART_IDS)
         self.units = tuple(info.info(i).unit for i in CHART_IDS)
 
     def done(self) -> None:
         self._logger.removeHandler(self.refusals)
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+
+    def _stored(self, _sample: Sample) -> None:
+        """Every durable upload, once a page has looked: the next look reads again,
+        and open tabs look at once (Page.news costs nothing while none is open)."""
+        self._cached = None
+        if self.news is not None:
+            self.news()
 
     async def __call__(self) -> dict[str, Any]:
         now = time.time()
@@ -77,6 +89,8 @@ class CaptureState:
             return self._cached[1]
         try:
             samples = await self.store.samples()
+            if self._unlisten is None:
+                self._unlisten = samples.on_stored(self._stored)
             state = await self._read(samples, now)
         except StorageError as e:
             state = {"tokens": [], "mirror": None, "error": str(e)}

@@ -52,6 +52,18 @@ async def test_uploads_are_counted_and_charted_as_they_come(capture):
     assert second["units"][CHART_IDS.index(43)] == "kW" and second["mirror"] is None
 
 
+async def test_an_upload_is_news_for_open_pages(capture):
+    state, samples = capture
+    told = []
+    state.news = lambda: told.append(True)
+    await state()  # the first look subscribes to stored uploads
+    await samples.add(upload("car1", 0, {43: 1.0}))
+    assert told == [True] and state._cached is None  # the next look reads again
+    state.done()
+    await samples.add(upload("car1", 1, {43: 2.0}))
+    assert told == [True]
+
+
 async def test_a_long_closed_tab_starts_afresh_without_reading_every_upload(capture, monkeypatch):
     state, samples = capture
     now_ms = int(time.time() * 1000)

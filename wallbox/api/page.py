@@ -10,8 +10,8 @@ other hosts with the secret. A browser cannot send a Bearer header, so a page
 path's 401 asks for HTTP Basic (any user name, the secret as the password),
 which security.py already accepts. Nothing the page shows holds the secret.
 
-The stream looks for news once a second (at once when a car's status changes)
-and sends only what changed: the text when it differs, the charts' new points.
+The stream looks for news once a second, and at once (within SETTLE_S) when a
+car's status changes or an upload is stored; it sends only what changed: the text when it differs, the charts' new points.
 A closed tab ends its stream, and nothing is read for it any more. The car
 charts' history is kept whether or not a tab is open (page_history.py), and
 across restarts (page_keep.py): a point per car status change, nothing per upload.
@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).with_name("page_assets")
 TICK_S = 1.0
+SETTLE_S = 0.2  # after news, so a burst of uploads is one update: at most five a second
 COMMANDS_KEPT = 50
 
 # The capture's state (addons/capture_state.py): tokens, mirror, last refusal,
@@ -79,6 +80,7 @@ class Page:
         self.commands: deque[dict[str, Any]] = deque(maxlen=COMMANDS_KEPT)
         self.assets = _load_assets()
         self._news = asyncio.Event()
+        self.streams = 0  # open tabs: without one, news costs nothing
         self._unsubscribe: Callable[[], None] | None = None
 
     def follow(self) -> None:
@@ -104,6 +106,9 @@ class Page:
         return page_keep.write(path, kept(self.cars, list(self.commands)))
 
     def news(self) -> None:
+        """Something changed (a car, an upload): open streams look at once."""
+        if not self.streams:
+            return
         self._news.set()
         self._news = asyncio.Event()  # waiters hold the one that was just set
 
@@ -179,6 +184,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                                            "Cache-Control": "no-store"})  # fmt: skip
     await response.prepare(request)
     sent_text = ""
+    page.streams += 1
     sent_upto: dict[str, float] = {}  # chart -> time of the last point sent
     sent_last: dict[str, Any] = {}  # chart -> that point, to tell a replaced one
     try:
@@ -199,8 +205,11 @@ async def events(request: web.Request) -> web.StreamResponse:
                 data = json.dumps(news, separators=(",", ":"))
                 await response.write(b"event: charts\ndata: " + data.encode() + b"\n\n")
             await page.next_news(TICK_S)
+            await asyncio.sleep(SETTLE_S)
     except ConnectionResetError:
         pass  # the tab was closed: nothing more is read for it
+    finally:
+        page.streams -= 1
     return response
 
 
