@@ -223,6 +223,7 @@ class WallboxApi:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()  # starts the controller (the app's cleanup_ctx)
         self.page = (app[PAGE], app[HISTORY_FILE])  # restored by now: safe to write at exit
+        self.capture.news = app[PAGE].news  # an upload shows at once on open pages
         self._runner = runner
         host = o.wallbox_host or None
         try:
