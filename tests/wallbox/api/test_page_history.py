@@ -99,8 +99,8 @@ def test_who_asked(remote, agent, who):
 
 def test_the_kept_history_comes_back_without_what_aged_out():
     series = Series(CAR_SERIES)
-    for t in (0.0, 100.0, KEEP_S + 50):
-        series.add(t, [50, 1.5, 16, None])
+    for t in (0.0, 100.0, KEEP_S + 50, KEEP_S + 70):
+        series.add(t, [50, 1.5, 16, None if t < KEEP_S + 60 else 8])
     command = {"car": "1", "who": "x", "answer": 200}
     asked = [command | {"at": 10.0, "what": "control 1"},
              command | {"at": KEEP_S + 40, "what": "set_amps 8"}]  # fmt: skip
