@@ -22,6 +22,8 @@ NEWS_GRACE_S = 10.0
 
 # What a plugged-in car keeps from the API's last word when telemetry does not carry it.
 KEPT_WHILE_PLUGGED = (
+    "latitude",  # a car plugged in since cannot have moved (ScanMyTesla has no position)
+    "longitude",
     "charger_pilot_current",
     "charge_limit_soc",
     "charge_current_request",
@@ -108,8 +110,8 @@ class CarKnowledge:
         return self._completed(fed)
 
     def _completed(self, fed: ChargeState) -> ChargeState:
-        """Telemetry without the charger's offer (TeslaMate), or without the car's limit
-        and amps request (ScanMyTesla): keep what the API last said (a read, a command's
+        """Telemetry without the charger's offer (TeslaMate), or without the car's limit,
+        amps request and position (ScanMyTesla): keep what the API last said (a read, a command's
         answer) for as long as the cable stays in; never more than was said."""
         car = self.car
         if car is None or not (fed.plugged_in and car.plugged_in):

@@ -12,11 +12,13 @@ import pytest
 from support.fake_phone import PhoneModel
 from wallbox.clock import FakeClock
 from wallbox.control.controller import Controller
+from wallbox.control.geo import PvLocation
 from wallbox.control.outcomes import NotAtChargePoint
 from wallbox.control.settings import Settings
 from wallbox.telemetry.composite import CompositeFeed, Named
 from wallbox.telemetry.scanmytesla import CarRef, ScanMyTeslaSource, parse_cars
 from wallbox.vehicle.simulator.backend import SimulatedBackend
+from wallbox.vehicle.simulator.car import HOME
 from wallbox.vehicle.simulator.fleet import Fleet
 
 RHYTHM = 20.0
@@ -44,13 +46,16 @@ class App:
 
 
 class Rig:
-    def __init__(self, cars: dict[str, CarRef], **car) -> None:
+    def __init__(self, cars: dict[str, CarRef], settings: Settings | None = None, **car) -> None:
         self.clock = FakeClock()
         self.sim = Fleet.with_cars(1, self.clock, **car)
         self.source = ScanMyTeslaSource(self.clock, cars, rhythm_s=RHYTHM)
         self.feed = CompositeFeed(self.clock, [Named(self.source.source, self.source)])
         self.controller = Controller(
-            SimulatedBackend(self.sim), clock=self.clock, settings=Settings(), feed=self.feed
+            SimulatedBackend(self.sim),
+            clock=self.clock,
+            settings=settings or Settings(),
+            feed=self.feed,
         )
         self.app: App | None = None
 
@@ -96,6 +101,26 @@ async def test_the_soc_guard_stops_within_half_a_point_at_zero_reads(charging):
     fields = status["telemetry"]["fields"]
     assert fields["soc"] == "ScanMyTesla id 24" and fields["limitsoc"].startswith("not in")
     assert status["limitsoc"] != 80  # never the limit it cannot know (the command's 50 at most)
+
+
+async def test_with_a_pv_location_the_guard_stops_where_the_api_last_placed_the_car():
+    # plugged in at home and read by the API, then charging: ScanMyTesla has no position,
+    # but a car plugged in since has not moved, so the stop is sent
+    rig = Rig({TOKEN: CarRef(number=1)}, Settings(pv_locations=(PvLocation(*HOME, 100),)))
+    car = rig.sim.cars[0]
+    car.soc = 44.3
+    await rig.start()
+    try:
+        await rig.clock.run_until(lambda: rig.car.status()["at_charge_point"], 60)
+        await rig.car.set_intent(charging=True, target_soc=45)
+        await rig.clock.run_until(
+            lambda: rig.car.status()["telemetry"]["source"] == "scanmytesla", 60
+        )
+        before = rig.reads()
+        await rig.clock.run_until(lambda: not car.charging, 900)
+        assert 45.0 <= car.soc < 45.5 and rig.reads() == before, (car.soc, dict(rig.sim.calls))
+    finally:
+        rig.stop()
 
 
 async def test_the_amps_the_car_was_told_stand_while_it_charges(charging):
