@@ -3,7 +3,8 @@ per token the last upload, uploads today, what waits for TeslaLogger; the
 mirror's backlog; the last refused request; and a chart of a few values.
 
 Read only when a page asks (once a second while a tab is open, and at once
-after an upload: `news`), and then only what is new: the uploads since the last look, by id (the primary key).
+after an upload: `news`), and then only what is new: the uploads since the
+last look, by id (the primary key).
 The first look (or one after a long closed tab) counts today's uploads in SQL
 and decodes one upload per chart bucket of the window, at most 720 a token,
 so opening the page never decodes a day of uploads on mitmproxy's loop; the
@@ -36,7 +37,7 @@ CHART_S = 3 * 3600.0  # the capture chart: the last three hours
 CHART_BUCKET_S = 15.0
 # Battery power, SoC, cell min/max voltage, battery (cell average) temperature.
 CHART_IDS = (43, 23, 5, 7, 2)
-WAITING_COUNTED = 10_000  # past this, "10000+": counting further costs a long scan
+WAITING_COUNTED = 1_000  # past this, "1000+": counting further costs a scan at every look
 FRESH_S = 0.5  # several tabs share one read
 CATCH_UP_MAX = 5_000  # uploads behind (a tab closed a long while): start afresh instead
 _NO_TIME = datetime.fromtimestamp(0, UTC)  # the chart needs only the receive time
@@ -209,6 +210,7 @@ async def _tokens(conn: aiosqlite.Connection) -> list[dict[str, Any]]:
                 "token": token,
                 "last_upload": _s(last_seen),
                 "waiting": waiting,
+                "waiting_more": waiting >= WAITING_COUNTED,
                 "fetched_upto": _s(fetched_ms) if upto else None,
             }
             async for token, last_seen, upto, waiting, fetched_ms in cursor

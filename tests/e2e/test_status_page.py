@@ -3,6 +3,7 @@ real mitmdump and the car simulator: live without a reload, offline, behind
 the secret for other hosts, and laid out without overlaps on a phone and a desktop."""
 
 import base64
+import json
 import socket
 import urllib.error
 import urllib.request
@@ -166,11 +167,16 @@ def test_the_charts_and_commands_survive_a_restart(wallbox, sim):
     assert wallbox.get("/tlwb/1/control?1")[0] == 200
     until(lambda: sim.car()["charging"], 20, what="the simulator charging")
     first = until(lambda: wallbox.get("/page/state")[1]["data"]["car-1"][0][0], 10)
+    until(lambda: any(wallbox.get("/page/state")[1]["data"]["car-1"][2]), 10, what="power")
     assert wallbox.proxy.stop() == 0
-    assert (wallbox.proxy.data_dir / "wallbox_history.json").stat().st_size > 0
+    kept = json.loads((wallbox.proxy.data_dir / "wallbox_history.json").read_text())
+    ((vin, points),) = kept["cars"].items()
+    assert vin == sim.car()["vin"] and abs(points[0][0] - first) < 0.1  # the chart, whole
+    assert any(p[2] for p in points)  # with the charging power
+    # Restored, these points would be ahead of the restarted clock (wallbox_time_factor
+    # runs it fast) and are left out (test_page_history.py); the commands are not.
     wallbox.proxy.start()
     state = wallbox.ready().get("/page/state")[1]
-    assert state["data"]["car-1"][0][0] == first  # the chart starts where it did
     car = next(c for c in state["sections"][1]["cards"] if c["id"] == "car-1")
     assert any(k == "Asked" and v.startswith("control 1 ") for k, v in car["rows"]), car
 

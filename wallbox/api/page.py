@@ -10,8 +10,9 @@ other hosts with the secret. A browser cannot send a Bearer header, so a page
 path's 401 asks for HTTP Basic (any user name, the secret as the password),
 which security.py already accepts. Nothing the page shows holds the secret.
 
-The stream looks for news once a second, and at once (within SETTLE_S) when a
-car's status changes or an upload is stored; it sends only what changed: the text when it differs, the charts' new points.
+The stream looks for news once a second, and at once (LOOK_GAP_S after its last
+look at the earliest) when a car's status changes or an upload is stored; it
+sends only what changed: the text when it differs, the charts' new points.
 A closed tab ends its stream, and nothing is read for it any more. The car
 charts' history is kept whether or not a tab is open (page_history.py), and
 across restarts (page_keep.py): a point per car status change, nothing per upload.
@@ -47,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).with_name("page_assets")
 TICK_S = 1.0
-SETTLE_S = 0.2  # after news, so a burst of uploads is one update: at most five a second
+LOOK_GAP_S = 0.5  # between two looks: uploads at full speed cost two reads a second, not one each
 COMMANDS_KEPT = 50
 
 # The capture's state (addons/capture_state.py): tokens, mirror, last refusal,
@@ -184,6 +185,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                                            "Cache-Control": "no-store"})  # fmt: skip
     await response.prepare(request)
     sent_text = ""
+    loop = asyncio.get_running_loop()
     page.streams += 1
     sent_upto: dict[str, float] = {}  # chart -> time of the last point sent
     sent_last: dict[str, Any] = {}  # chart -> that point, to tell a replaced one
@@ -204,8 +206,9 @@ async def events(request: web.Request) -> web.StreamResponse:
             if news:
                 data = json.dumps(news, separators=(",", ":"))
                 await response.write(b"event: charts\ndata: " + data.encode() + b"\n\n")
+            looked = loop.time()
             await page.next_news(TICK_S)
-            await asyncio.sleep(SETTLE_S)
+            await asyncio.sleep(max(0.0, looked + LOOK_GAP_S - loop.time()))
     except ConnectionResetError:
         pass  # the tab was closed: nothing more is read for it
     finally:

@@ -47,7 +47,9 @@ def capture_card(token: Mapping[str, Any], now: float) -> Card:
     waiting = token.get("waiting", 0)
     fetched = token.get("fetched_upto")
     if waiting:
-        teslalogger = f"{waiting} upload{'' if waiting == 1 else 's'} waiting for its next poll"
+        more = "+" if token.get("waiting_more") else ""
+        plural = "" if waiting == 1 and not more else "s"
+        teslalogger = f"{waiting}{more} upload{plural} waiting for its next poll"
     elif fetched is not None:
         teslalogger = "has fetched everything"
     else:

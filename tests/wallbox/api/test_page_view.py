@@ -42,6 +42,8 @@ def test_quiet_words(seconds, words):
         ({"token": "t", "last_upload": NOW - 301, "waiting": 0, "fetched_upto": NOW - 301},
          "warn", "nothing for 5 min: last upload 5 min ago",
          "has fetched everything (up to the upload of 5 min ago)"),
+        ({"token": "t", "last_upload": NOW - 1, "waiting": 1000, "waiting_more": True},
+         "ok", "uploading: last 1 s ago", "1000+ uploads waiting for its next poll"),
         ({"token": "t", "last_upload": NOW - 300, "waiting": 7, "fetched_upto": NOW - 600},
          "ok", "uploading: last 5 min ago",
          "7 uploads waiting for its next poll (up to the upload of 10 min ago)"),

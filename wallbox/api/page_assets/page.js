@@ -73,13 +73,13 @@ function options(name, width) {
   const meta = page.meta[name] || { series: [], units: [] };
   const units = [...new Set(meta.units)];
   const series = [{}].concat(
-    meta.series.map((label, i) => ({
-      label: label + " [" + meta.units[i] + "]",
-      scale: meta.units[i],
-      stroke: COLORS[i % COLORS.length],
-      width: 2,
-      spanGaps: true,
-    })),
+    meta.series.map((label, i) => {
+      const line = { label: label + " [" + meta.units[i] + "]", scale: meta.units[i],
+                     stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true };
+      // Amps are set, not measured: a step holds until the next change.
+      if (meta.units[i] === "A") line.paths = uPlot.paths.stepped({ align: 1 });
+      return line;
+    }),
   );
   // An axis for each unit, up to three (the first on the left); the legend tells
   // the values under the cursor, for a series whose unit has no axis.
