@@ -173,9 +173,9 @@ def origins(report: Report | None) -> dict[str, str]:
         else MISSING,
     }
     said["plugged_in"] = "ScanMyTesla: energy flows" if way else MISSING
-    for name in ("amps", "volts", "position"):
+    for name in ("amps", "volts"):
         said[name] = MISSING
-    for name in ("limitsoc", "targetamp", "maxamp", "carmaxamp"):
+    for name in ("limitsoc", "targetamp", "maxamp", "carmaxamp", "position"):
         said[name] = f"{MISSING}: {API_WORD}"
     return said
 

@@ -101,8 +101,8 @@ def test_soc_is_the_shown_one_first_rounded_down(values, soc):
 def test_origins_name_the_ids_and_what_is_missing():
     said = smt.origins(report_of(flow_of(IDLE, AC_IN, {9: 1000.1})))
     assert said["soc"] == "ScanMyTesla id 24" and "AC total rising" in said["charging_state"]
-    assert said["position"] == smt.MISSING
-    for name in ("limitsoc", "targetamp"):
+    assert said["volts"] == smt.MISSING
+    for name in ("limitsoc", "targetamp", "position"):
         assert said[name].startswith(smt.MISSING) and "Tesla API's last word" in said[name]
     assert said["plugged_in"] == "ScanMyTesla: energy flows"
     assert smt.origins(None)["plugged_in"] == smt.MISSING
