@@ -6,11 +6,12 @@ costs per back-end, and how well the car followed the surplus.
 
 The surplus is `pv_model.PvDay` (seeded; a cloudy day and a clear one). The car
 is plugged in from the morning, asleep, at 40 % of 75 kWh with its limit at
-85 %; the wallbox saw it the evening before (online, then asleep: the day starts
-once its status says asleep). The car falls asleep after `--sleep-after` idle minutes without a call. evcc's
-loop (`pv_ledger.EvccLoop`) reads the status every 30 s, sends `maxcurrent`
-only on change and enables or disables with its delays. The wallbox API, its
-controller and the back-end talk to the simulator in that back-end's shape
+85 %; the wallbox saw it the evening before (online and plugged in, then
+asleep: the day starts once its status says so). The car falls asleep after
+`--sleep-after` idle minutes without a call. evcc's loop (`pv_ledger.EvccLoop`)
+reads the status every 30 s, sends `maxcurrent` only on change and enables or
+disables with its delays. The wallbox API, its controller and the back-end
+talk to the simulator in that back-end's shape
 over real HTTP on loopback (backends.py), with or without telemetry:
 TeslaMate's (pv_session.FakeTeslaMate on the Mosquitto at `--broker`) or a push
 feed's (pv_feeds.py: fleet-telemetry, TeslaBle2Mqtt, Teslemetry); time runs
@@ -80,7 +81,7 @@ async def one_day(
     # Plugged in the evening before: seen awake, then asleep (the day starts once the
     # wallbox says so), as a wallbox running all along would know the car at sunrise.
     fleet = Fleet.with_cars(1, clock, soc=START_SOC, limit=LIMIT, capacity_kwh=CAPACITY_KWH,
-                            state="online", sleep_after=args.sleep_after * 60)  # fmt: skip
+                            state="online")  # fmt: skip
     setup = await backends.start(kind, fleet)
     feed = subscriber = fake = push = None
     if telemetry in pv_feeds.FEEDS:
@@ -116,6 +117,9 @@ async def one_day(
                 return await reply.json()
 
         def ready(s: dict) -> bool:
+            if s.get("plugged_in") is not True:  # seen awake first, however slow the start
+                return False
+            fleet.cars[0].sleep_after = args.sleep_after * 60
             if s.get("car_state") != "asleep":
                 return False
             if push is not None:
