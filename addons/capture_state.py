@@ -17,7 +17,7 @@ one place both live; a handler on its logger keeps the newest.
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,6 +66,7 @@ class CaptureState:
         self._after_id: int | None = None
         self._cached: tuple[float, dict[str, Any]] | None = None
         self.news: Callable[[], None] | None = None  # the page's: an upload is news
+        self.polls: Mapping[str, float] = {}  # TeslaLogger's last poll per token (entry.py)
         self._unlisten: Callable[[], None] | None = None
         info = catalogue()
         self.names = tuple(info.info(i).name for i in CHART_IDS)
@@ -112,6 +113,7 @@ class CaptureState:
         for token in tokens:
             day, count = self._today.get(token["token"], (today, 0))
             token["uploads_today"] = count if day == today else 0
+            token["last_poll"] = self.polls.get(token["token"])
         mirror = None
         if ctx.options.smt_upstream == "mirror":
             status = await Outbox(samples.db).status()

@@ -38,6 +38,7 @@ intercept = TeslaloggerIntercept()
 guard = HostGuard(intercept)
 telemetry = Telemetry(store)  # options, and the ScanMyTesla capture's uploads
 wallbox = WallboxApi(store, teslamate, proxied=guard.opened_by_proxy, telemetry=telemetry)
+wallbox.capture.polls = smt.polls  # the status page shows TeslaLogger's last poll
 marks = FlowMarks()
 limit = FlowLimit()
 

@@ -23,6 +23,7 @@ teslalogger.de path is left to the Intercept addon, which forwards it.
 """
 
 import logging
+import time
 from collections.abc import Sequence
 
 from mitmproxy import ctx, exceptions, http
@@ -96,6 +97,7 @@ class ScanMyTesla:
         self.allowed: frozenset[str] = frozenset()
         self._told_over_range: set[tuple[str, int]] = set()
         self.mode = "off"  # smt_upstream, read once per change rather than per flow
+        self.polls: dict[str, float] = {}  # token -> TeslaLogger's last poll (the status page)
 
     def load(self, loader) -> None:
         loader.add_option(
@@ -231,6 +233,8 @@ class ScanMyTesla:
 
     async def _get(self, flow: http.HTTPFlow, body: bytes) -> None:
         token = wire.parse_token(wire.parse_form(body))
+        if wire.token_accepted(token, self.allowed):
+            self.polls[token] = time.time()
         samples = await self.store.samples()
         plan = None
         if wire.token_accepted(token, self.allowed) and await samples.has_waiting(token):

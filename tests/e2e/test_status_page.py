@@ -78,6 +78,12 @@ def test_a_phone_upload_appears_without_a_reload(browser, wallbox):
     points = until(lambda: browser.js(f"return window.teslahome.data['capture-{TOKEN}']"), 5)
     assert len(points) == 6 and points[1][-1] is not None  # time and five values, drawn
     assert browser.js("return window.notReloaded") is True
+    assert row(browser, card, "TeslaLogger's last poll") == "not since teslahome started"
+    client = ProxyClient(wallbox.proxy.port, wallbox.proxy.ca_file)
+    assert client.post("/get_scanmytesla.php", {"t": TOKEN}, tls=False).status == 200
+    upload(wallbox, 3)  # news for the open page
+    until(lambda: row(browser, card, "TeslaLogger's last poll").endswith("s ago"), 5,
+          what="TeslaLogger's poll on the page")  # fmt: skip
 
 
 def test_a_car_starting_to_charge_shows_in_status_and_chart(browser, wallbox, sim):

@@ -56,6 +56,8 @@ def capture_card(token: Mapping[str, Any], now: float) -> Card:
         teslalogger = "nothing to fetch yet"
     if fetched is not None:
         teslalogger += f" (up to the upload of {age_words(now - fetched)})"
+    polled = token.get("last_poll")
+    poll = "not since teslahome started" if polled is None else age_words(now - polled)
     return {
         "id": f"token-{token['token']}",
         "title": f"Token {token['token']}",
@@ -65,6 +67,7 @@ def capture_card(token: Mapping[str, Any], now: float) -> Card:
             ["Uploads today", str(token.get("uploads_today", 0))],
             ["Last upload", age_words(age)],
             ["TeslaLogger", teslalogger],
+            ["TeslaLogger's last poll", poll],
         ],
         "chart": f"capture-{token['token']}",
     }

@@ -59,6 +59,15 @@ def test_a_token_says_whether_the_phone_uploads_and_teslalogger_fetches(
 
 
 @pytest.mark.parametrize(
+    "last_poll, words",
+    [(None, "not since teslahome started"), (NOW - 40, "40 s ago"), (NOW - 7200, "2 h ago")],
+)
+def test_a_token_says_when_teslalogger_last_polled(last_poll, words):
+    card = capture_card({"token": "t", "last_poll": last_poll}, NOW)
+    assert dict(card["rows"])["TeslaLogger's last poll"] == words
+
+
+@pytest.mark.parametrize(
     "mirror, refused, state, headline, rows",
     [
         (None, None, "idle", "answered here only (smt_upstream=off)", {}),
