@@ -20,8 +20,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-# pv_day.py per push feed, the cloudy day on the Fleet API: about 4.5 minutes more
-PV_FEEDS = ["--days", "cloudy", "--backends", "fleet", "--telemetry", "fleet,tb2m,teslemetry"]
+# pv_day.py per push feed, the cloudy day on the Fleet API: about 6 minutes more
+PV_FEEDS = ["--days", "cloudy", "--backends", "fleet", "--telemetry", "fleet,tb2m,teslemetry,smt"]
 
 
 @dataclass(frozen=True)
