@@ -1,6 +1,6 @@
 """What the controller needs from outside, as protocols: telemetry that can stand in
 for API reads (TeslaMate), and a place to keep intents across restarts. The
-implementations (wallbox/teslamate/feed.py, storage/intents.py) need not
+implementations (wallbox/telemetry/ (the feeds), storage/intents.py) need not
 import anything from here: the shapes are enough."""
 
 from collections.abc import Mapping
