@@ -220,7 +220,8 @@ class CarController:
             now=now,
             prediction=predict(
                 self.car, now, self.knowledge.measured_at, self.knowledge.kwh_per_percent
-            ),
+            )
+            or self.knowledge.stopped_at,
             api_usage=self.usage.report(),
         )
 

@@ -7,12 +7,14 @@ change since an API read vouches for that read being current; telemetry that
 arrives within NEWS_GRACE_S of a command's answer waits for the next look (it
 may predate the command); and telemetry without the charger's offer (TeslaMate
 has no pilot-current topic), or without the limit and amps request (ScanMyTesla
-carries neither), keeps what the API said while the cable stays in.
+carries neither), keeps what the API said while the cable stays in. A charge
+a command stopped keeps its predicted SoC and energy until the next measurement.
 No I/O here: the worker does the reading and hands the results in.
 """
 
 from dataclasses import replace
 
+from wallbox.control.prediction import Prediction, predict
 from wallbox.control.soc_guard import SessionStart, kwh_per_percent, session_start
 from wallbox.vehicle.charge_state import ASLEEP, OFFLINE, ONLINE, ChargeState
 
@@ -46,6 +48,10 @@ class CarKnowledge:
         # command's answer: polls and the SoC guard count from here.
         self.measured_at: float | None = None
         self.told_at: float | None = None  # the last command's answer
+        # What a charge had most likely reached when a command stopped it: the status
+        # keeps showing it (as predicted) until the car is measured again, so a SoC
+        # at the limit does not fall back to the last read's after the stop.
+        self.stopped_at: Prediction | None = None
 
     def take(self, snapshot: ChargeState, now: float) -> ChargeState | None:
         """Adopt a snapshot (an API read, or telemetry); returns what was taken, if anything."""
@@ -62,6 +68,7 @@ class CarKnowledge:
         self.car = snapshot
         if snapshot.source != "command":
             self.measured_at = snapshot.read_at
+            self.stopped_at = None
         self.session = session_start(self.session, snapshot)
         if snapshot.plugged_in is False:
             self.charged_this_session = False
@@ -81,9 +88,12 @@ class CarKnowledge:
 
     def told(self, snapshot: ChargeState, now: float) -> None:
         """A command's answer (command_news.py): the API's word, though nothing was read."""
-        measured = self.measured_at
+        measured, before, rate = self.measured_at, self.car, self.kwh_per_percent
         self.read_from_api(replace(snapshot, source="command"), now)
         self.measured_at, self.told_at = measured, now
+        if before is not None and before.charging and self.car is not None:
+            if not self.car.charging:
+                self.stopped_at = predict(before, now, measured, rate)
 
     def api_said(self, state: str, now: float) -> None:
         """The API told the sleep state (a summary, a wake-up, a 408)."""

@@ -69,6 +69,20 @@ async def test_soc_and_energy_are_predicted_between_reads_and_marked(rig):
     assert reads(rig) == 1 and rig.car.status()["predicted"] == []
 
 
+async def test_a_stop_keeps_what_the_charge_most_likely_reached_until_the_next_read(rig):
+    await rig.clock.advance(600)  # 10 minutes at 10 A on 3 phases, no read since
+    charged = rig.car.status()
+    assert "soc" in charged["predicted"] and charged["soc"] > 40
+    await rig.car.set_intent(charging=False)
+    await rig.settle()
+    stopped = rig.car.status()
+    assert stopped["status"] == 4 and reads(rig) == 0
+    # not back to the last read's 40 %: a PV controller would take the car for not full
+    assert stopped["soc"] == charged["soc"] and stopped["predicted"] == ["soc", "energy"]
+    await rig.clock.advance(900)  # the next look reads the car
+    assert reads(rig) >= 1 and rig.car.status()["predicted"] == []
+
+
 async def test_every_call_is_in_api_usage(rig):
     await rig.car.set_intent(amps=6)
     await rig.clock.advance(900)
