@@ -26,16 +26,17 @@ async def ensure_awake(car: CarController) -> None:
             trust = max(trust, settings.policy.interval(known) + 30.0)
         if known.state_age(now) <= trust:
             return
+    # Asleep by the last word, recent or kept current by a trusted feed (which would
+    # have said "online" since): no sleep check to pay before the wake. The feed's own
+    # "online" is not taken here: it may lag a car that fell asleep, and the API's
+    # newer "asleep" (a 408) must win, or commands would go to a sleeping car forever.
     known_asleep = (
         known is not None
         and known.car_state in (ASLEEP, OFFLINE)
-        and known.state_age(now) <= settings.awake_trust_s
+        and (_feed_trusted(car) or known.state_age(now) <= settings.awake_trust_s)
     )
-    fed = _fed(car)
     if known_asleep and known is not None:
         state = known.car_state
-    elif fed is not None and fed.car_state in (ONLINE, ASLEEP, OFFLINE):
-        state = fed.car_state  # a trusted feed's word, however old: no sleep check to pay
     else:
         state = await car.backend.summary(car.vehicle)
         car.api_said(state)

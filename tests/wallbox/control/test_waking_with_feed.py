@@ -83,3 +83,29 @@ async def test_a_feed_slow_to_see_the_waking_is_overruled_by_a_sleep_check():
         assert FEED_GRACE_S < Settings().wake_timeout_s
     finally:
         rig.controller.stop()
+
+
+class LaggingFeed(MirrorFeed):
+    """A feed whose last word, long ago, was "online": it has not noticed the sleep."""
+
+    def fresh(self, vin: str, now: float) -> ChargeState | None:
+        snapshot = super().fresh(vin, now)
+        return replace(snapshot, car_state="online", reported_at=0.0) if snapshot else None
+
+
+async def test_a_feed_lagging_behind_a_sleep_brings_one_wake_and_no_command_loop():
+    clock = FakeClock()
+    fleet = Fleet.with_cars(1, clock, state="asleep")
+    feed = LaggingFeed(fleet, clock, trusted=True, slow_s=0.0)
+    controller = Controller(SimulatedBackend(fleet), clock=clock, settings=Settings(), feed=feed)
+    controller.start()
+    await clock.advance(1)
+    rig = Rig(clock, fleet, controller, MemoryIntents())
+    try:
+        await rig.car.set_intent(charging=True)
+        await clock.run_until(lambda: rig.sim.charging, 300)
+        await clock.advance(300)
+        assert rig.calls("wake_up") == 1  # woken once the API said asleep (a 408)...
+        assert rig.calls("command/charge_start") <= 2  # ... not a command loop on "online"
+    finally:
+        rig.controller.stop()
