@@ -13,10 +13,10 @@ from typing import Any
 from wallbox.control.intent import AMPS_CEILING, SWITCH_OFF, SWITCH_ON
 from wallbox.control.planner import Goal
 from wallbox.control.settings import WAIT_MAX_S
-from wallbox.telemetry import fleet, tb2m, teslamate, teslemetry, tessie
+from wallbox.telemetry import fleet, smt_values, tb2m, teslamate, teslemetry, tessie
 from wallbox.telemetry.health import TESLA_API
 
-SOURCES = [m.SOURCE for m in (teslamate, fleet, teslemetry, tessie, tb2m)] + [TESLA_API]
+SOURCES = [m.SOURCE for m in (teslamate, fleet, teslemetry, tessie, tb2m, smt_values)] + [TESLA_API]
 
 
 def _nullable(kind: str, **extra: Any) -> dict[str, Any]:

@@ -7,9 +7,11 @@ import logging
 import zlib
 from dataclasses import asdict
 
+import jsonschema
 import pytest
 
 from support.fake_phone import PhoneModel
+from wallbox.api.openapi import openapi_document
 from wallbox.clock import FakeClock
 from wallbox.control.controller import Controller
 from wallbox.control.geo import PvLocation
@@ -23,6 +25,11 @@ from wallbox.vehicle.simulator.fleet import Fleet
 
 RHYTHM = 20.0
 TOKEN = "phone-token"
+
+
+def status_schema() -> dict:
+    document = openapi_document()
+    return {**document["components"]["schemas"]["Status"], "components": document["components"]}
 
 
 class App:
@@ -101,6 +108,7 @@ async def test_the_soc_guard_stops_within_half_a_point_at_zero_reads(charging):
     fields = status["telemetry"]["fields"]
     assert fields["soc"] == "ScanMyTesla id 24" and fields["limitsoc"].startswith("not in")
     assert status["limitsoc"] != 80  # never the limit it cannot know (the command's 50 at most)
+    jsonschema.validate(status, status_schema())  # the API's schema names this source too
 
 
 async def test_with_a_pv_location_the_guard_stops_where_the_api_last_placed_the_car():
