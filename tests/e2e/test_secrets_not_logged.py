@@ -31,6 +31,7 @@ def test_neither_the_wireguard_key_nor_the_wallbox_secret_is_logged(tmp_path: Pa
     mode = f"wireguard:{wg_conf}@{free_port()}"
     with Mitmdump(tmp_path, confdir, options, extra_args=["--mode", mode]) as proxy:
         wait_for(proxy, "[Peer]")  # mitmproxy's line with the phone's config
+        wait_for(proxy, "wallbox API listening at")  # it may come after the proxy's lines
         request = urllib.request.Request(
             f"http://127.0.0.1:{proxy.wallbox_port}/tlwb/1/status",
             headers={"Authorization": f"Bearer {WALLBOX_SECRET}"},
@@ -49,6 +50,7 @@ def test_neither_the_wireguard_key_nor_the_wallbox_secret_is_logged(tmp_path: Pa
 
 def test_the_generated_wallbox_secret_is_not_logged(tmp_path: Path, confdir):
     with Mitmdump(tmp_path, confdir, {"termlog_verbosity": "debug"}) as proxy:
+        wait_for(proxy, "wallbox API listening at")
         secret = (proxy.data_dir / "wallbox_token").read_text().strip()
         request = urllib.request.Request(
             f"http://127.0.0.1:{proxy.wallbox_port}/tlwb/1/status",

