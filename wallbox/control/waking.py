@@ -1,6 +1,7 @@
 """Waking a car before a command: the costliest call there is, so it is made only
-when the car is not known to be awake, and the car is then watched (sleep-state
-checks only, which never wake it) until it answers or the time is up."""
+when the car is not known to be awake, and the car is then watched until it
+answers or the time is up: through a trusted feed for free, else (or once the
+feed has been quiet for FEED_GRACE_S) by sleep-state checks, which never wake it."""
 
 import logging
 
@@ -33,7 +34,7 @@ async def ensure_awake(car: CarController) -> None:
     known_asleep = (
         known is not None
         and known.car_state in (ASLEEP, OFFLINE)
-        and (_feed_trusted(car) or known.state_age(now) <= settings.awake_trust_s)
+        and (_fed(car) is not None or known.state_age(now) <= settings.awake_trust_s)
     )
     if known_asleep and known is not None:
         state = known.car_state
@@ -51,12 +52,11 @@ async def ensure_awake(car: CarController) -> None:
     deadline = woke_at + settings.wake_timeout_s
     delay = 3.0
     while True:
-        if await _feed_says_awake(car, woke_at, delay):
+        fed = await _feed_after(car, delay)
+        if fed is not None and fed.car_state == ONLINE and (fed.reported_at or 0.0) >= woke_at:
             logger.info("car %d is awake (so says %s)", car.number, _source(car))
             return
-        if _feed_trusted(car) and clock.now() - woke_at < FEED_GRACE_S:
-            pass  # the feed tells for free; the sleep check only once it has had its time
-        else:
+        if fed is None or clock.now() - woke_at >= FEED_GRACE_S:  # ask, billed
             state = await car.backend.summary(car.vehicle)
             car.api_said(state)
             if state == ONLINE:
@@ -75,21 +75,15 @@ def _fed(car: CarController) -> ChargeState | None:
     return car.feed.fresh(car.vehicle.vin, car.clock.now()) if car.feed is not None else None
 
 
-def _feed_trusted(car: CarController) -> bool:
-    return _fed(car) is not None
-
-
-async def _feed_says_awake(car: CarController, since: float, within: float) -> bool:
-    """Wait up to `within` s for a trusted feed to report the car online after `since`
-    (without a trusted feed: just wait). Its word costs nothing; a sleep check is billed."""
-    clock = car.clock
-    if _feed_trusted(car):
-        car.fed.clear()
-        await wait_event(clock, car.fed, within)
+async def _feed_after(car: CarController, within: float) -> ChargeState | None:
+    """The trusted feed's snapshot after its next word or `within` s, whichever comes
+    first (without a trusted feed: after `within` s, and None)."""
+    if _fed(car) is None:
+        await car.clock.sleep(within)
     else:
-        await clock.sleep(within)
-    fed = _fed(car)
-    return fed is not None and fed.car_state == ONLINE and (fed.reported_at or 0.0) >= since
+        car.fed.clear()
+        await wait_event(car.clock, car.fed, within)
+    return _fed(car)
 
 
 def _source(car: CarController) -> str:
