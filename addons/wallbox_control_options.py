@@ -61,8 +61,9 @@ def declare_control_options(loader) -> None:
         "wallbox_poll_idle",
         int,
         900,
-        "Seconds between looks at an idle, unplugged or sleeping car; a sleeping car is "
-        "only asked whether it sleeps, which never wakes it.",
+        "Seconds between looks at an idle or unplugged car, and at a sleeping one not known "
+        "to be plugged in (wallbox_poll_asleep); a sleeping car is only asked whether it "
+        "sleeps, which never wakes it.",
     )
     loader.add_option(
         "wallbox_poll_asleep",

@@ -43,7 +43,7 @@ class Goal(StrEnum):
 @dataclass(frozen=True, slots=True)
 class PollPolicy:
     charging_s: float = 900.0  # read a charging car this often (evcc's own cache: 15 min)
-    idle_s: float = 900.0  # look at an idle, unplugged or sleeping car this often
+    idle_s: float = 900.0  # look at an idle or unplugged car this often
     asleep_s: float = 3600.0  # ... but a car asleep while plugged in only this often
     min_s: float = 30.0  # never closer than this, even near a target below 50 %
     doubt_s: float = 15.0  # a start the car accepted: read after this whether it took
