@@ -93,10 +93,11 @@ def client(proxy: Mitmdump) -> ProxyClient:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Under CI=true a service test (real PostgreSQL or Mosquitto) or a network
-    namespace test may not skip: a skip there would hide that it was never tested."""
+    """Under CI=true a service test (real PostgreSQL, Mosquitto or Home Assistant) or a
+    network namespace test may not skip: a skip there would hide that it was never tested."""
     report = yield
-    needs = [m for m in ("service", "netns") if item.get_closest_marker(m) is not None]
+    kinds = ("service", "netns", "homeassistant")
+    needs = [m for m in kinds if item.get_closest_marker(m) is not None]
     if IN_CI and report.skipped and needs:
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr

@@ -2,12 +2,9 @@
 sleeping car, first read, controls, stop from the app, wake button, restart of teslahome,
 restart of Home Assistant, and a control after both restarts."""
 
-import time
-import traceback
 from dataclasses import dataclass
 
-from ha_core import HomeAssistant
-
+from support.home_assistant import HomeAssistant
 from support.mitm import Mitmdump
 from support.mqtt_watch import Watcher
 from support.tesla_sim import Simulator, until
@@ -169,20 +166,3 @@ SEQUENCES = (
     restart_ha,
     controls_after_restarts,
 )
-
-
-def walk(rig: Rig) -> str | None:
-    """Runs the sequences in order; the first that fails ends the walk (the later
-    ones build on it). Returns what failed, or None."""
-    for step in SEQUENCES:
-        start = time.monotonic()
-        try:
-            step(rig)
-        except Exception as e:
-            print(f"FAIL {step.__name__} after {time.monotonic() - start:.1f} s: {e}")
-            traceback.print_exc()
-            show(rig, f"{step.__name__} (failed)")
-            return f"{step.__name__}: {e}"
-        print(f"ok   {step.__name__} ({time.monotonic() - start:.1f} s)")
-    print(f"  car's commands: {[c[1:] for c in rig.sim.car()['commands']]}")
-    return None
