@@ -129,7 +129,7 @@ def status_json(
         "maxamp": car.charger_pilot_current,
         "amps": amps,
         "volts": volts,
-        "power": power_w(phase_count, volts, amps),
+        "power": power_w(phase_count, volts, amps, car.charger_power),
         "phases": phase_count,
         "energy": energy,
         "predicted": predicted,

@@ -70,9 +70,11 @@ def _drawing(car: ChargeState, amps: int) -> ChargeState:
     """The car draws `amps` now: the power follows on the phases it used (none known: none)."""
     if car.charger_actual_current is None and amps == 0:
         return car
-    count = phases(car.charger_power, car.charger_voltage, car.charger_actual_current)
-    volts = car.charger_voltage
+    volts, before = car.charger_voltage, car.charger_actual_current
+    count = phases(car.charger_power, volts, before)
     power = None if not (count and volts) else count * volts * amps / 1000.0
+    if power is None and count and car.charger_power and before:  # no voltage: scale the kW
+        power = car.charger_power * amps / before
     if amps == 0:
         power = 0.0 if car.charger_power is not None else None
     return replace(car, charger_actual_current=amps, charger_power=power)

@@ -13,7 +13,7 @@ after a read, nor without a known power: then the read's values stand.
 import math
 from dataclasses import dataclass
 
-from wallbox.control.status import phases, power_w
+from wallbox.control.status import charging_power_w
 from wallbox.vehicle.charge_state import ChargeState
 
 FRESH_S = 60.0  # a reading this young is shown as read
@@ -31,8 +31,7 @@ def predict(
     if car is None or not car.has_charge_data or not car.charging:
         return None
     elapsed = now - (car.read_at if measured_at is None else measured_at)
-    volts, amps = car.charger_voltage, car.charger_actual_current
-    kilowatts = power_w(phases(car.charger_power, volts, amps), volts, amps) / 1000.0
+    kilowatts = charging_power_w(car) / 1000.0
     if elapsed < FRESH_S or kilowatts <= 0:
         return None
     added = kilowatts * elapsed / 3600.0

@@ -26,7 +26,7 @@ minute, as before this rule.
 
 from dataclasses import dataclass
 
-from wallbox.control.status import phases, power_w
+from wallbox.control.status import charging_power_w
 from wallbox.vehicle.charge_state import ChargeState
 
 SAFETY = 1.1  # the rate is taken this much faster than estimated
@@ -73,8 +73,7 @@ def soc_rate(car: ChargeState, learnt_kwh_per_percent: float | None) -> float | 
     by_eta = None
     if soc is not None and limit is not None and hours and hours > 0 and limit > soc:
         by_eta = (limit - soc) / (hours * 3600.0)
-    volts, amps = car.charger_voltage, car.charger_actual_current
-    kilowatts = power_w(phases(car.charger_power, volts, amps), volts, amps) / 1000.0
+    kilowatts = charging_power_w(car) / 1000.0
     by_power = None
     if kilowatts > 0 and learnt_kwh_per_percent:
         by_power = kilowatts / learnt_kwh_per_percent / 3600.0

@@ -80,6 +80,15 @@ def limit_reached(car: ChargeState, guard_soc: int | None) -> bool:
     return guard_soc is not None and soc >= guard_soc
 
 
+# The mains voltage a phase count is judged against when the source gives none
+# (TeslaBle2Mqtt streams no voltage); a 240 V split phase still rounds to one phase.
+NOMINAL_VOLTS = 230.0
+
+
+def _known(value: float | None) -> bool:
+    return value is not None and math.isfinite(value) and value > 0
+
+
 def phases(charger_power_kw: float | None, volts: float | None, amps: float | None) -> int:
     """Phases in use, from power / (volts x amps), rounded and kept within 1..3.
 
@@ -87,21 +96,37 @@ def phases(charger_power_kw: float | None, volts: float | None, amps: float | No
     chargers). The seed's formula `trunc((P*1000 + 500) / V / A)` intends
     rounding but misjudges low currents (1 phase at 3 A: 1500/690 -> 2), so this
     rounds the ratio itself. The API reports whole kW, so at a few amps the
-    ratio is rough; clamping keeps it a phase count. 0 when no current flows.
+    ratio is rough; clamping keeps it a phase count. 0 when no current flows,
+    or when neither the voltage nor the power is known.
     """
-    if not amps or not volts or amps <= 0 or volts <= 0:
+    if not _known(amps):
         return 0
+    if not _known(volts):
+        if not _known(charger_power_kw):
+            return 0
+        volts = NOMINAL_VOLTS
     if charger_power_kw is None or not math.isfinite(charger_power_kw) or charger_power_kw < 0:
         return 1
     ratio = charger_power_kw * 1000.0 / (volts * amps)
     return min(3, max(1, math.floor(ratio + 0.5)))
 
 
-def power_w(phase_count: int, volts: float | None, amps: float | None) -> int:
-    """Charging power in W = phases x volts x amps (the seed's definition)."""
-    if not phase_count or not volts or not amps or volts < 0 or amps < 0:
+def power_w(
+    phase_count: int, volts: float | None, amps: float | None, charger_power_kw: float | None
+) -> int:
+    """Charging power in W = phases x volts x amps (the seed's definition); without
+    a voltage, the car's own power (whole kW on the API), rather than none."""
+    if not phase_count or not _known(amps):
         return 0
-    return round(phase_count * volts * amps)
+    if _known(volts):
+        return round(phase_count * volts * amps)
+    return round(charger_power_kw * 1000.0) if _known(charger_power_kw) else 0
+
+
+def charging_power_w(car: ChargeState) -> int:
+    """The power `car` draws, in W, by the rules above."""
+    volts, amps, kw = car.charger_voltage, car.charger_actual_current, car.charger_power
+    return power_w(phases(kw, volts, amps), volts, amps, kw)
 
 
 def evcc_status(status: WallboxStatus) -> str:

@@ -1,6 +1,8 @@
 """What a command's answer tells about the car, one table each for accepted
 commands, refusals' news and refusals' verdicts."""
 
+from dataclasses import replace
+
 import pytest
 
 from wallbox.control.command_news import (
@@ -59,6 +61,12 @@ def fields(state, *names):
             C.SET_CHARGING_AMPS,
             32,  # the charger offers 16: the car draws 16
             dict(charge_current_request=32, charger_actual_current=16, charger_power=11.04),
+        ),
+        (  # TeslaBle2Mqtt streams no voltage: the car's kW scale with the amps
+            replace(THREE_PHASE, charger_voltage=None),
+            C.SET_CHARGING_AMPS,
+            8,
+            dict(charger_actual_current=8, charger_power=5.5),
         ),
         (IDLE, C.SET_CHARGE_LIMIT, 90, dict(charge_limit_soc=90)),
         (IDLE, C.CHARGE_START, None, dict(charging_state="Starting", battery_level=45)),

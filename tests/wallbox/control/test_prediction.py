@@ -30,6 +30,7 @@ def car(**changes):
         (car(charger_actual_current=0), 900, None, 0.7, None),  # no power known
         (car(), 900, None, 0.69, Prediction(44, 7.76)),  # 2.76 kWh in 15 min: +4 %
         (car(), 900, None, None, Prediction(None, 7.76)),  # no rate yet
+        (car(charger_voltage=None), 900, None, 0.69, Prediction(43, 7.75)),  # no voltage: 11 kW
         (car(time_to_full_charge=4.0), 3600, None, None, Prediction(50, 16.04)),  # the car's pace
         (car(battery_level=79), 3600, None, 0.69, Prediction(80, 16.04)),  # never past the limit
         # a command's answer came at 800 s: the time still counts from the read at 0

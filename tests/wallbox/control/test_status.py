@@ -3,6 +3,7 @@ import pytest
 from wallbox.control.status import (
     StatusFacts,
     WallboxStatus,
+    charging_power_w,
     derive_status,
     evcc_enabled,
     evcc_status,
@@ -90,7 +91,12 @@ def test_limit_reached(state, guard, expected):
         (0, 230, 1, 1),  # 0.23 kW reported as 0: current flows, so at least 1
         (8, 240, 32, 1),  # US split phase: 7.68 -> 8
         (12, 240, 48, 1),
-        (11, 0, 16, 0),  # no voltage: no division by zero
+        (11, 0, 16, 3),  # no voltage (TeslaBle2Mqtt streams none): judged at 230 V
+        (7, None, 16, 2),
+        (4, None, 16, 1),
+        (8, None, 32, 1),  # US split phase at 240 V still rounds to one phase
+        (None, None, 16, 0),  # neither voltage nor power: no phase count
+        (0, None, 16, 0),
         (11, 230, 0, 0),  # no current: not charging
         (None, 230, 16, 1),  # power unknown while current flows
         (float("nan"), 230, 16, 1),
@@ -103,11 +109,34 @@ def test_phases(kw, volts, amps, expected):
 
 
 @pytest.mark.parametrize(
-    "n, volts, amps, expected",
-    [(3, 230, 16, 11040), (1, 230, 6, 1380), (0, 230, 16, 0), (3, None, 16, 0), (3, 230, -1, 0)],
+    "n, volts, amps, kw, expected",
+    [
+        (3, 230, 16, 11, 11040),  # phases x volts x amps, finer than the car's whole kW
+        (1, 230, 6, None, 1380),
+        (0, 230, 16, 11, 0),
+        (3, 230, -1, 11, 0),
+        (3, None, 16, 11, 11000),  # no voltage: the car's own power, not 0
+        (2, None, 16, 7.4, 7400),
+        (3, None, 16, None, 0),  # neither: nothing to show
+        (3, None, 0, 11, 0),
+        (3, None, 16, float("nan"), 0),
+    ],
 )
-def test_power(n, volts, amps, expected):
-    assert power_w(n, volts, amps) == expected
+def test_power(n, volts, amps, kw, expected):
+    assert power_w(n, volts, amps, kw) == expected
+
+
+@pytest.mark.parametrize(
+    "fields, expected",
+    [
+        ({"charger_voltage": 230, "charger_actual_current": 16, "charger_power": 11}, 11040),
+        ({"charger_voltage": None, "charger_actual_current": 16, "charger_power": 11}, 11000),
+        ({"charger_voltage": 2, "charger_actual_current": 0, "charger_power": 0}, 0),  # idle
+        ({}, 0),
+    ],
+)
+def test_charging_power(fields, expected):
+    assert charging_power_w(car(**fields)) == expected
 
 
 @pytest.mark.parametrize(
