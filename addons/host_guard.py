@@ -19,7 +19,8 @@ Where it is checked:
   WireGuard, reverse): names are resolved here, the addresses checked, and the
   connection pinned to the checked address, so a name cannot resolve to a
   public address for the check and to loopback for the connect (DNS
-  rebinding). A refused connection is killed before connecting.
+  rebinding); a name that does not resolve here is not connected to either.
+  A refused connection is killed before connecting.
 
 A connection the operator allowed to reach this host is still not a local
 client for the wallbox API: `opened_by_proxy` tells it which of its peers are
@@ -240,6 +241,10 @@ class HostGuard:
         if reason:
             server.error = f"refused by teslahome's host guard: {reason}"
             self._log_once(data.client.peername[0] if data.client.peername else "?", reason)
+        elif ip is None and not self._is_upstream(host, port):
+            # Not resolved now: mitmproxy would ask again, and that answer goes unchecked
+            # (a rebinding resolver fails the first query and names loopback in the second).
+            server.error = f"cannot resolve {host} (checked by teslahome's host guard)"
         elif ip is not None and str(ip) != host:
             if server.sni is None:
                 server.sni = host  # TLS must still name the host, not the pinned address

@@ -118,6 +118,19 @@ async def test_a_name_with_one_address_on_this_host_is_refused(guard, monkeypatc
     assert data.server.error.endswith("rebind.test:5000 is this host (loopback) (127.0.0.1)")
 
 
+async def test_a_name_that_does_not_resolve_is_not_left_to_a_second_lookup(guard, monkeypatch):
+    """mitmproxy would resolve it again, unchecked: a rebinding resolver answers
+    the guard's query with an error and mitmproxy's with 127.0.0.1."""
+    _, g = guard
+    monkeypatch.setattr(g, "_resolve", _fake_resolver({}))
+    data = connect_data("rebind-later.test", 5000)
+    await g.server_connect(data)
+    assert (
+        data.server.error == "cannot resolve rebind-later.test (checked by teslahome's host guard)"
+    )
+    assert data.server.address == ("rebind-later.test", 5000)
+
+
 async def test_allowed_destinations_and_the_configured_upstream_pass(guard):
     tctx, g = guard
     tctx.configure(g, host_guard_allow=["127.0.0.1:8443"])
@@ -193,6 +206,8 @@ def test_the_proxys_own_sockets_are_known_while_open(guard):
 
 def _fake_resolver(names: dict[str, list[str]]):
     async def resolve(host: str, port: int):
+        if host not in names:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return [ip(a) for a in names[host]]
 
     return resolve
