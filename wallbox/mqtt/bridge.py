@@ -26,6 +26,7 @@ from wallbox.mqtt.publisher import Publisher
 from wallbox.mqtt.topics import (
     car_of_token,
     command_topic,
+    counted_energy,
     home_energy,
     parse_command,
     smt_messages,
@@ -148,7 +149,7 @@ class MqttBridge:
         self.publisher.put_all(wallbox_messages(self.prefix, status))
         here = status.get("at_charge_point")
         energy, self.foreign_energy[car] = home_energy(
-            status.get("energy"), here, self.foreign_energy.get(car)
+            counted_energy(status), here, self.foreign_energy.get(car)
         )
         if energy is not None:
             self.publisher.put(f"{self.prefix}/{car}/wallbox/energy_here", text(energy))

@@ -169,6 +169,14 @@ def charging_switch(status: Mapping[str, Any]) -> bool:
     return status.get("status") == 3
 
 
+def counted_energy(status: Mapping[str, Any]) -> float | None:
+    """The session energy as the car counted it, None while it is only predicted.
+    A prediction (wall power x time) runs ahead of the car's counter: shown on a
+    total_increasing sensor, the next read falls back, and HA warns of a dip or,
+    10 % down, books a new meter reading and counts the session twice."""
+    return None if "energy" in (status.get("predicted") or ()) else status.get("energy")
+
+
 def home_energy(
     energy: float | None, here: bool | None, foreign: float | None
 ) -> tuple[float | None, float | None]:

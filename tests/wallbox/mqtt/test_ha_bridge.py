@@ -82,6 +82,17 @@ async def test_energy_added_here_leaves_out_a_session_elsewhere(rig_broker):
     assert broker.last(topic) == "0.5"
 
 
+async def test_energy_added_here_never_falls_back_from_a_prediction(rig_broker):
+    # a prediction (wall power x time) runs ahead of the car's counter; shown, the next
+    # read would fall: HA's recorder warns of a dip, or counts a new meter (10 % down)
+    bridge, broker = rig_broker
+    topic = f"{PREFIX}/1/wallbox/energy_here"
+    for energy, predicted in ((1.0, []), (1.6, ["soc", "energy"]), (1.4, [])):
+        bridge.status_changed(status(energy=energy, predicted=predicted))
+        await _settle()
+    assert [p for t, p in broker.sent if t == topic] == ["1", "1.4"]
+
+
 async def test_home_assistant_coming_online_gets_every_config_again(rig_broker):
     bridge, broker = rig_broker
     bridge.status_changed(status(carmaxamp=16))

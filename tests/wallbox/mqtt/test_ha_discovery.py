@@ -16,6 +16,7 @@ from wallbox.mqtt.ha_entities import TESLAMATE
 from wallbox.mqtt.topics import (
     Command,
     charging_switch,
+    counted_energy,
     home_energy,
     parse_car_names,
     parse_command,
@@ -171,6 +172,20 @@ def test_the_charging_switch_shows_the_car_or_a_request_on_its_way(status, pendi
 )
 def test_energy_added_here_counts_only_this_charge_point(energy, here, foreign, result):
     assert home_energy(energy, here, foreign) == result
+
+
+@pytest.mark.parametrize(
+    "energy, predicted, counted",
+    [
+        (2.5, [], 2.5),
+        (2.5, None, 2.5),
+        (2.5, ["soc"], 2.5),
+        (2.8, ["soc", "energy"], None),  # ahead of the car's counter: not for the sum
+        (None, [], None),
+    ],
+)
+def test_energy_added_here_is_what_the_car_counted(energy, predicted, counted):
+    assert counted_energy({"energy": energy, "predicted": predicted}) == counted
 
 
 def test_the_wake_command():
