@@ -79,8 +79,7 @@ def charge_state(
     soc = math.floor(soc) if isinstance(soc, int | float) else None
     amps_now = (status.get("amps") or 0) if here else 0
     kw = car.charger_power if car is not None and car.charger_power is not None else None
-    if kw is None:
-        kw = round((status.get("power") or 0) / 1000)
+    kw = round(kw if kw is not None else (status.get("power") or 0) / 1000)  # the proxy's int32
     hours = car.time_to_full_charge if car is not None and here else None
     fast = bool(car is not None and car.fast_charger_present and here)
     fast_type = (car.fast_charger_type if car is not None and fast else None) or "<invalid>"

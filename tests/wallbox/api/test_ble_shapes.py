@@ -198,3 +198,19 @@ def test_envelope_is_200_only_for_a_result():
         200, {"response": {"result": True, "reason": "ok", "vin": VIN, "command": "x"}}
     )  # fmt: skip
     assert shapes.envelope(VIN, "x", False, "no", {"a": 1})[0] == 503
+
+
+# the proxy's int32 fields (its models/states.go): a Go client decodes 11.0 as an error
+PROXY_INTS = ("battery_level", "usable_battery_level", "charge_limit_soc", "charge_amps",
+              "charge_current_request", "charge_current_request_max", "charger_pilot_current",
+              "charger_actual_current", "charger_voltage", "charger_power", "charger_phases",
+              "minutes_to_full_charge", "timestamp")  # fmt: skip
+
+
+@pytest.mark.parametrize("kw", [11.0, 7.36, None])
+def test_whole_numbers_where_the_proxy_has_them(kw):
+    snapshot = car(charging_state="Charging", charger_power=kw, time_to_full_charge=1.5)
+    _, body = shapes.vehicle_data(status(**CHARGING), snapshot, ("charge_state",), WALL)
+    charge = body["response"]["response"]["charge_state"]
+    assert {n: type(charge[n]) for n in PROXY_INTS} == dict.fromkeys(PROXY_INTS, int)
+    assert charge["charger_power"] == {11.0: 11, 7.36: 7, None: 11}[kw]
