@@ -104,7 +104,7 @@ def charge_state(
         "charge_port_door_open": here,
         "fast_charger_present": fast,
         "fast_charger_type": fast_type,
-        "timestamp": round((wall_now - age) * 1000),
+        "timestamp": round(wall_now - age),  # Unix seconds, as the proxy sends it
     }
 
 

@@ -104,7 +104,7 @@ def test_charging_fields_have_teslas_names_and_units():
     assert (charge["charger_actual_current"], charge["charger_voltage"]) == (16, 230)
     assert (charge["charger_power"], charge["charger_phases"]) == (11.0, 3)
     assert (charge["time_to_full_charge"], charge["minutes_to_full_charge"]) == (1.5, 90)
-    assert charge["timestamp"] == (WALL - 30) * 1000 and inner["climate_state"] == {}
+    assert inner["climate_state"] == {}
     assert body["response"]["vin"] == VIN and body["response"]["command"] == "vehicle_data"
 
 
@@ -214,3 +214,8 @@ def test_whole_numbers_where_the_proxy_has_them(kw):
     charge = body["response"]["response"]["charge_state"]
     assert {n: type(charge[n]) for n in PROXY_INTS} == dict.fromkeys(PROXY_INTS, int)
     assert charge["charger_power"] == {11.0: 11, 7.36: 7, None: 11}[kw]
+
+
+def test_timestamp_is_unix_seconds_as_the_proxy_sends_it():
+    charge = shapes.charge_state(status(), car(), WALL)
+    assert charge["timestamp"] == WALL - 30
