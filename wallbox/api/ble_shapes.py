@@ -20,7 +20,8 @@ Choices where teslahome knows more, or less, than the proxy:
 - Amps are what was last asked for (the intent while it is on its way), as a
   wallbox reports its offer: evcc compares them with what it set.
 - The battery range is the last one read from the car (telemetry brings none: then
-  null); no cable type or climate data: teslahome does not keep them.
+  0, the proxy's zero value); no cable type, lock state or climate data: teslahome
+  does not keep them.
 """
 
 import math
@@ -87,7 +88,8 @@ def charge_state(
     return {
         "battery_level": soc,
         "usable_battery_level": soc,
-        "battery_range": car.battery_range if car is not None else None,
+        # unknown: the proxy's zero value; null would be a parse error on every evcc read
+        "battery_range": (car.battery_range if car is not None else None) or 0.0,
         "charging_state": state,
         "charge_limit_soc": status.get("limitsoc"),
         "charge_amps": status.get("targetamp"),

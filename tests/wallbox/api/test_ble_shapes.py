@@ -219,3 +219,17 @@ def test_whole_numbers_where_the_proxy_has_them(kw):
 def test_timestamp_is_unix_seconds_as_the_proxy_sends_it():
     charge = shapes.charge_state(status(), car(), WALL)
     assert charge["timestamp"] == WALL - 30
+
+
+def evcc_parses(value) -> float:
+    """evcc's http plugin: jq's result printed with Go's %v, then ParseFloat (null fails)."""
+    return float("<nil>" if value is None else value)
+
+
+def test_evcc_parses_every_read_without_a_range_known():
+    # telemetry brings no range: the proxy's zero value, which evcc's UI shows as none
+    _, body = shapes.vehicle_data(status(), car(battery_range=None), ("charge_state",), WALL)
+    reads = evcc_reads(body)
+    assert {n: evcc_parses(reads[n]) for n in ("soc", "getmaxcurrent", "limitsoc", "range")} == {
+        "soc": 55, "getmaxcurrent": 10, "limitsoc": 80, "range": 0
+    }  # fmt: skip
