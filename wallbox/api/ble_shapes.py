@@ -101,6 +101,7 @@ def charge_state(
         "charger_phases": (status.get("phases") or None) if here else None,
         "charger_power": kw if here else 0,
         "charge_energy_added": status.get("energy"),
+        "charge_enable_request": bool(status.get("enabled")),
         "time_to_full_charge": hours,
         "minutes_to_full_charge": round(hours * 60) if hours is not None else None,
         "charge_port_door_open": here,

@@ -233,3 +233,10 @@ def test_evcc_parses_every_read_without_a_range_known():
     assert {n: evcc_parses(reads[n]) for n in ("soc", "getmaxcurrent", "limitsoc", "range")} == {
         "soc": 55, "getmaxcurrent": 10, "limitsoc": 80, "range": 0
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_charge_enable_request_is_what_teslable2mqtt_switches_on(enabled):
+    assert shapes.charge_state(status(enabled=enabled), car(), WALL)["charge_enable_request"] is (
+        enabled
+    )
