@@ -139,7 +139,8 @@ def body_controller_state(status: Mapping[str, Any]) -> tuple[int, dict[str, Any
     inner: dict[str, Any] = {
         "vehicle_sleep_status": _SLEEP_STATUS.get(
             status.get("car_state") or "", "VEHICLE_SLEEP_STATUS_UNKNOWN"
-        )
+        ),
+        "user_presence": "VEHICLE_USER_PRESENCE_UNKNOWN",  # teslahome never learns it
     }
     if status.get("plugged_in") is True:
         inner["closure_statuses"] = {"charge_port": "CLOSURESTATE_OPEN"}  # a cable is in it

@@ -240,3 +240,8 @@ def test_charge_enable_request_is_what_teslable2mqtt_switches_on(enabled):
     assert shapes.charge_state(status(enabled=enabled), car(), WALL)["charge_enable_request"] is (
         enabled
     )
+
+
+def test_body_controller_state_names_user_presence_as_unknown():
+    inner = shapes.body_controller_state(status())[1]["response"]["response"]
+    assert inner["user_presence"] == "VEHICLE_USER_PRESENCE_UNKNOWN"
