@@ -69,7 +69,7 @@ def wallbox_entities(status: Mapping[str, Any], amps_max: int | None) -> list[En
             "button", "wake", "Wake up", {"command_topic": "set/wake", "icon": "mdi:sleep-off"}
         ),
         _sensor("status", "Wallbox status", "status_text"),
-        _sensor("power", "Charge power", "power", "W", device_class="power", **measured),
+        _sensor("power", "Charge power", "power_here", "W", device_class="power", **measured),
         _sensor(
             "energy",
             "Energy added here",

@@ -6,6 +6,8 @@
     <prefix>/<car>/wallbox/<field>       a field of the wallbox status JSON (retained)
     <prefix>/<car>/wallbox/state         the whole status JSON (retained)
     <prefix>/<car>/wallbox/api_usage     billed calls and dollars, today and this month (JSON)
+    <prefix>/<car>/wallbox/power_here    `power` at this charge point (0 while the car is elsewhere)
+    <prefix>/<car>/wallbox/energy_here   the session's energy at this charge point (home_energy)
     <prefix>/<car>/wallbox/set/control   command: 1 | 0 (also ON/OFF, true/false)
     <prefix>/<car>/wallbox/set/amps      command: whole amps, as set_amps
     <prefix>/<car>/wallbox/set/soc       command: percent, as set_soc (1-49 guarded)
@@ -142,13 +144,15 @@ def smt_messages(
 
 def wallbox_messages(prefix: str, status: Mapping[str, Any]) -> dict[str, str]:
     """Topic -> payload for a car's wallbox status, and the derived `charging`
-    (the car charges) and `charging_switch` (see `charging_switch`)."""
+    (the car charges), `charging_switch` (see `charging_switch`) and `power_here`."""
     base = f"{prefix}/{status['car']}/wallbox"
     values = {field: status.get(field) for field in WALLBOX_FIELDS}
     if values["car_state"] == "unknown":
         values["car_state"] = None
     values["charging"] = status.get("charging_state") in CHARGING_STATES
     values["charging_switch"] = charging_switch(status)
+    # a wallbox's power: none while the car draws at another charger (as for openWB)
+    values["power_here"] = 0 if status.get("at_charge_point") is False else status.get("power")
     if status.get("updated") is None:  # not read since the start: keep what the broker has
         values = {f: v for f, v in values.items() if f in NOT_FROM_THE_CAR}
         if status.get("car_state") not in (None, "unknown"):

@@ -188,6 +188,16 @@ def test_energy_added_here_is_what_the_car_counted(energy, predicted, counted):
     assert counted_energy({"energy": energy, "predicted": predicted}) == counted
 
 
+@pytest.mark.parametrize(
+    "power, here, shown",
+    [(7000, True, "7000"), (7000, None, "7000"), (11000, False, "0"), (None, True, "None")],
+)
+def test_charge_power_is_this_charge_point_s(power, here, shown):
+    # a destination charger's 11 kW is not this charge point's (nor home consumption)
+    assert configs()["power"]["state_topic"] == "th/1/wallbox/power_here"
+    assert messages(STATUS | {"power": power, "at_charge_point": here})["power_here"] == shown
+
+
 def test_the_wake_command():
     assert parse_command("th", "th/1/wallbox/set/wake", b"PRESS") == Command("1", "wake", "PRESS")
 
