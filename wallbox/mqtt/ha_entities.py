@@ -167,5 +167,8 @@ def _amps_number(amps_max: int) -> EntitySpec:
             "mode": "box",
             "unit_of_measurement": "A",
             "device_class": "current",
+            # a request outside the range (another charger's 32 A) shows as unknown:
+            # HA would log "Invalid value" and keep showing a stale one
+            "value_template": f"{{{{ value if 1 <= value | int(0) <= {amps_max} else 'None' }}}}",
         },
     )

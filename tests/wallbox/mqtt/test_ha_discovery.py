@@ -198,6 +198,18 @@ def test_charge_power_is_this_charge_point_s(power, here, shown):
     assert messages(STATUS | {"power": power, "at_charge_point": here})["power_here"] == shown
 
 
+@pytest.mark.parametrize(
+    "payload, shown", [("None", "None"), ("1", "1"), ("16", "16"), ("32", "None"), ("0", "None")]
+)
+def test_a_charge_current_outside_the_range_is_unknown_not_refused(payload, shown):
+    # 32 A at a destination charger, 16 A here: HA logs "Invalid value" and keeps a stale one
+    jinja2 = pytest.importorskip("jinja2")  # HA's template engine, for the value template
+    number = configs(amps_max=16)["amps"]
+    assert number.get("payload_reset", "None") == "None"
+    template = jinja2.Environment().from_string(number.get("value_template", "{{ value }}"))
+    assert template.render(value=payload) == shown
+
+
 def test_the_wake_command():
     assert parse_command("th", "th/1/wallbox/set/wake", b"PRESS") == Command("1", "wake", "PRESS")
 
