@@ -1,6 +1,7 @@
 """TeslaBleHttpProxy's API on the wallbox port, so tools written for it (evcc's
-`tesla-ble` vehicle and `vehicle-api` charger, TeslaBle2Mqtt, Home Assistant
-`rest` sensors, scripts) share teslahome's one view of the car:
+`tesla-ble` vehicle and `vehicle-api` charger, Home Assistant `rest` sensors,
+scripts) share teslahome's one view of the car (not TeslaBle2Mqtt: it needs the
+proxy's connection_status and wake_up paths, which teslahome does not serve):
 
     GET  /api/1/vehicles/<VIN>/vehicle_data?endpoints=charge_state[;climate_state]
     GET  /api/1/vehicles/<VIN>/body_controller_state

@@ -99,7 +99,7 @@ async def pv_hour(path: str, pollers: int = 0) -> tuple[Counter, Fleet]:
         offered, below_since = None, None
         for tick in range(HOUR_S // TICK_S):
             t = tick * TICK_S
-            for _ in range(pollers):  # Home Assistant, TeslaBle2Mqtt, a script ...
+            for _ in range(pollers):  # Home Assistant, a script, a dashboard ...
                 poll = await client.get(f"/api/1/vehicles/{VIN}/vehicle_data")
                 assert poll.status == 200
             if t % LOOP_S == 0:
