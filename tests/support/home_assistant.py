@@ -20,6 +20,11 @@ REFUSALS = (
     "ValueError",
     "No matching payload",
     "object_id",
+    "Invalid value for",  # a number's state outside its min..max
+    "Ignoring invalid option",  # an enum sensor's state outside its options
+    "Invalid state message",
+    "not strictly increasing",  # a total_increasing sensor that fell
+    "Template variable",  # a value template reading what the payload lacks
 )
 
 CONFIG = """
