@@ -3,6 +3,7 @@ entity ids that outlive `object_id`, the entities users expect, no TeslaMate dup
 
 import json
 
+import jinja2  # HA's template engine, for the value templates
 import pytest
 
 from storage.catalogue import catalogue
@@ -203,7 +204,6 @@ def test_charge_power_is_this_charge_point_s(power, here, shown):
 )
 def test_a_charge_current_outside_the_range_is_unknown_not_refused(payload, shown):
     # 32 A at a destination charger, 16 A here: HA logs "Invalid value" and keeps a stale one
-    jinja2 = pytest.importorskip("jinja2")  # HA's template engine, for the value template
     number = configs(amps_max=16)["amps"]
     assert number.get("payload_reset", "None") == "None"
     template = jinja2.Environment().from_string(number.get("value_template", "{{ value }}"))
