@@ -253,12 +253,18 @@ class HostGuard:
     def server_connected(self, data: server_hooks.ServerConnectionHookData) -> None:
         peer, own = data.server.peername, data.server.sockname
         if peer and own and is_local_address(peer[0]):
-            self._proxy_sockets.add((own[0], own[1]))
+            self._proxy_sockets.add(_endpoint(own))
 
     def server_disconnected(self, data: server_hooks.ServerConnectionHookData) -> None:
         if own := data.server.sockname:
-            self._proxy_sockets.discard((own[0], own[1]))
+            self._proxy_sockets.discard(_endpoint(own))
 
     def opened_by_proxy(self, peer: tuple[str, int] | None) -> bool:
         """Whether a local client of the wallbox API is really this proxy, for someone else."""
-        return peer is not None and (peer[0], peer[1]) in self._proxy_sockets
+        return peer is not None and _endpoint(peer) in self._proxy_sockets
+
+
+def _endpoint(address: tuple) -> tuple[str, int]:
+    """One spelling per socket end: the proxy's IPv6 socket to ::ffff:127.0.0.1 is
+    127.0.0.1 to the wallbox API's IPv4 socket."""
+    return str(plain(ipaddress.ip_address(address[0]))), address[1]

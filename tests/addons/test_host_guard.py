@@ -204,6 +204,25 @@ def test_the_proxys_own_sockets_are_known_while_open(guard):
     assert not g.opened_by_proxy(("127.0.0.1", 41000))
 
 
+@pytest.mark.parametrize(
+    "proxy_side, api_side",
+    [
+        (("::ffff:127.0.0.1", 41000, 0, 0), ("127.0.0.1", 41000)),  # [::ffff:127.0.0.1] asked for
+        (("127.0.0.1", 41000), ("::ffff:127.0.0.1", 41000, 0, 0)),  # a dual-stack listener
+    ],
+)
+def test_the_proxys_own_socket_is_known_in_either_form_of_ipv4(guard, proxy_side, api_side):
+    """The proxy connects to an allowed ::ffff:127.0.0.1 over IPv6; the wallbox
+    API's IPv4 socket sees the same connection come from 127.0.0.1."""
+    _, g = guard
+    data = connect_data("::ffff:127.0.0.1", 5000)
+    data.server.peername, data.server.sockname = (proxy_side[0], 5000), proxy_side
+    g.server_connected(data)
+    assert g.opened_by_proxy(api_side)
+    g.server_disconnected(data)
+    assert not g.opened_by_proxy(api_side)
+
+
 def _fake_resolver(names: dict[str, list[str]]):
     async def resolve(host: str, port: int):
         if host not in names:
