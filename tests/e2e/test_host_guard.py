@@ -168,8 +168,9 @@ def test_an_allowed_loopback_destination_is_still_no_local_client(tmp_path, conf
         Wallbox(proxy).ready()
         sim.reset_calls()
         via = f"{lan.host_ip}:{proxy.port}"
-        url = f"http://127.0.0.1:{proxy.wallbox_port}/tlwb/1/control?0"
-        for extra in ([], ["--proxytunnel"]):
-            status, _, body = curl(lan, via, url, *extra)
-            assert status == 401 and "needs the wallbox secret" in body, body
+        for host in ("127.0.0.1", "[::ffff:127.0.0.1]"):  # the second: IPv6 to the IPv4 socket
+            url = f"http://{host}:{proxy.wallbox_port}/tlwb/1/control?0"
+            for extra in ([], ["--proxytunnel"]):
+                status, _, body = curl(lan, via, url, *extra)
+                assert status == 401 and "needs the wallbox secret" in body, (url, body)
         assert sim.car()["commands"] == []
