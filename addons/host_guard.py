@@ -64,6 +64,7 @@ DEFAULT_BLOCK = (
 _MAX_LOGGED = 256
 _RESOLVE_TTL = 5.0
 _MAX_RESOLVED = 1024
+_CLOSED_KEPT = 10.0  # seconds a closed proxy socket is still the proxy's, to the wallbox API
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,7 @@ class HostGuard:
         self.blocked: list[Network] = parse_blocked(DEFAULT_BLOCK)
         self.allowed: list[Allowed] = []
         self._proxy_sockets: set[tuple[str, int]] = set()
+        self._closed: dict[tuple[str, int], float] = {}  # when each was closed, oldest first
         self._logged: set[tuple[str, str]] = set()
         self._resolved: dict[str, tuple[float, list[Address]]] = {}
 
@@ -256,12 +258,25 @@ class HostGuard:
             self._proxy_sockets.add(_endpoint(own))
 
     def server_disconnected(self, data: server_hooks.ServerConnectionHookData) -> None:
-        if own := data.server.sockname:
-            self._proxy_sockets.discard(_endpoint(own))
+        own = data.server.sockname
+        if own and (end := _endpoint(own)) in self._proxy_sockets:
+            # Kept a while: the API may read what the proxy sent after the proxy
+            # dropped the socket (its client went away), and must not trust that.
+            self._proxy_sockets.discard(end)
+            now = time.monotonic()
+            while self._closed and now - next(iter(self._closed.values())) > _CLOSED_KEPT:
+                del self._closed[next(iter(self._closed))]
+            self._closed.pop(end, None)
+            self._closed[end] = now
 
     def opened_by_proxy(self, peer: tuple[str, int] | None) -> bool:
         """Whether a local client of the wallbox API is really this proxy, for someone else."""
-        return peer is not None and _endpoint(peer) in self._proxy_sockets
+        if peer is None:
+            return False
+        end = _endpoint(peer)
+        closed = self._closed.get(end)
+        recent = closed is not None and time.monotonic() - closed <= _CLOSED_KEPT
+        return end in self._proxy_sockets or recent
 
 
 def _endpoint(address: tuple) -> tuple[str, int]:
