@@ -27,7 +27,15 @@ from wallbox.mqtt.ha_entities import wallbox_entities
 
 SMT_GROUPS = frozenset({"battery", "energy", "drive", "power"})
 _NODE_UNSAFE = re.compile(r"[^a-zA-Z0-9_-]+")
+_SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
 _CONFIG_TOPIC = re.compile(r"[^/]+/car([0-9]+)_([a-z0-9_]+)/config$")
+
+
+def entity_slug(object_id: str) -> str:
+    """An entity id's object part as HA's slugify made it from `object_id`: lower
+    case, runs of anything else one `_` (`Tesla-Home_car1_soc` -> `tesla_home_car1_soc`).
+    A node may keep `-` and capitals, which an entity id may not."""
+    return _SLUG_UNSAFE.sub("_", object_id.lower()).strip("_")
 
 
 def node_id(prefix: str) -> str:
@@ -88,7 +96,7 @@ class Discovery:
             "name": name,
             "unique_id": entity,
             # what `object_id` (deprecated, gone in HA 2026.4) made: ids stay as they were
-            "default_entity_id": f"{component}.{entity}",
+            "default_entity_id": f"{component}.{entity_slug(entity)}",
             "device": device,
             "availability_topic": f"{self.prefix}/status",
         }

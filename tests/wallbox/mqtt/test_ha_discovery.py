@@ -2,6 +2,7 @@
 entity ids that outlive `object_id`, the entities users expect, no TeslaMate duplicates."""
 
 import json
+import re
 
 import jinja2  # HA's template engine, for the value templates
 import pytest
@@ -76,6 +77,23 @@ def test_entity_ids_come_from_default_entity_id_as_object_id_made_them():
         == "sensor.th_car1_battery_power"
         == f"sensor.{power['unique_id']}"
     )
+
+
+@pytest.mark.parametrize(
+    "prefix, entity_id",
+    [
+        ("th", "sensor.th_car1_battery_power"),
+        ("th-1a2b", "sensor.th_1a2b_car1_battery_power"),  # `-` is no entity id character
+        ("Tesla-Home", "sensor.tesla_home_car1_battery_power"),  # nor are capitals
+        ("home/tesla", "sensor.home_tesla_car1_battery_power"),
+        ("a_-b", "sensor.a_b_car1_battery_power"),  # one `_` per run, as HA's slugify
+    ],
+)
+def test_a_default_entity_id_is_a_valid_entity_id_whatever_the_prefix(prefix, entity_id):
+    smt = Discovery(prefix, "ha").smt_configs(1, [43], catalogue())
+    [power] = [json.loads(c) for c in smt.values()]
+    assert power["default_entity_id"] == entity_id
+    assert re.fullmatch(r"sensor\.(?!_)(?!.*__)[a-z0-9_]+(?<!_)", entity_id)
 
 
 def test_the_entities_users_expect_with_their_classes():
