@@ -101,13 +101,9 @@ def phases(charger_power_kw: float | None, volts: float | None, amps: float | No
     """
     if not _known(amps):
         return 0
-    if not _known(volts):
-        if not _known(charger_power_kw):
-            return 0
-        volts = NOMINAL_VOLTS
-    if charger_power_kw is None or not math.isfinite(charger_power_kw) or charger_power_kw < 0:
-        return 1
-    ratio = charger_power_kw * 1000.0 / (volts * amps)
+    if not _known(charger_power_kw):
+        return 1 if _known(volts) else 0  # current flows on at least one phase
+    ratio = charger_power_kw * 1000.0 / ((volts if _known(volts) else NOMINAL_VOLTS) * amps)
     return min(3, max(1, math.floor(ratio + 0.5)))
 
 
