@@ -9,7 +9,8 @@ catalogue's unit, device class and state class; the wallbox entities
 (ha_entities.py) exist for the cars the wallbox API knows. Every entity names
 `<prefix>/status` as its availability topic, so HA greys them out when the
 proxy is gone (the last will). Entity ids are fixed by `default_entity_id`
-(`<component>.<node>_car<N>_<key>`, what the deprecated `object_id` gave).
+(`<component>.<node>_car<N>_<key>`, slugified as HA slugified the deprecated
+`object_id`, so ids stay what it gave).
 
 Configs are retained. What is retained under our node but no longer wanted (a
 car removed, discovery turned off) is cleared with an empty retained message:
