@@ -10,12 +10,16 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 
 import pytest
 
 from support.fake_push_feeds import PushMirror, fleet_topics, tb2m_topics
+from support.feed_checks import (
+    asleep_through_the_silence,
+    drive_on_the_feed,
+    silence_brings_one_read,
+)
 from support.mitm import Mitmdump
 from support.tesla_sim import Simulator, until
 from support.wallbox_client import FACTOR, Wallbox, wallbox_options
@@ -83,35 +87,13 @@ def wallbox(tmp_path, confdir, sim, broker, kind, base, feed, poll_charging):
         yield Wallbox(proxy).ready()
 
 
-def at(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
-
-
-def wait_source(wallbox, wanted: str, timeout: float = 20.0) -> dict:
-    return until(
-        lambda: (s := wallbox.status())["telemetry"]["source"] == wanted and s,
-        timeout,
-        what=f"telemetry from {wanted}",
-    )
-
-
 def test_the_status_follows_the_feed_and_the_car_is_never_read(wallbox, sim, kind):
-    status = wait_source(wallbox, kind.source)
+    status = wallbox.wait_source(kind.source)
     assert status["telemetry"]["report_age"] is not None
     assert sim.reads() == 0, sim.calls()  # the retained state at start: nothing read
-    sim.patch({"soc": 55})
-    until(lambda: wallbox.status()["soc"] == 55, 10, what="the new SoC")
-    code, body = wallbox.get("/tlwb/1/control?1&wait=120")
-    assert code == 200 and body["status"] == 3, body
-    code, body = wallbox.get("/tlwb/1/set_amps?10&wait=120")
-    assert code == 200 and sim.car()["amps_request"] == 10, body
-    status = until(
-        lambda: (s := wallbox.status())["amps"] == 10 and s, 10, what="10 A reported by the feed"
-    )
+    status = drive_on_the_feed(wallbox, sim, "the feed")
     # TeslaBle2Mqtt has no voltage: the power is the car's own kW, not 0
     assert status["power"] > 0 and status["phases"] in (1, 2, 3), status
-    time.sleep(5)  # 100 simulated seconds: three 30-second polls of a charging car, skipped
-    assert sim.reads() == 0, sim.calls()
     assert [c[1] for c in sim.car()["commands"]] == ["charge_start", "set_charging_amps"]
     sim.patch({"plugged_in": False})
     body = wallbox.wait_status(0, 10)
@@ -122,34 +104,20 @@ def test_the_status_follows_the_feed_and_the_car_is_never_read(wallbox, sim, kin
 
 @pytest.mark.parametrize("poll_charging", [7200])  # no poll in the test: the loss must read
 def test_silence_while_charging_brings_a_read_and_the_feed_back(wallbox, sim, feed, kind):
-    wait_source(wallbox, kind.source)
+    wallbox.wait_source(kind.source)
     assert wallbox.get("/tlwb/1/control?1&wait=120")[0] == 200
     sim.reset_calls()
-    feed.silent.set()
-    status = wait_source(wallbox, "tesla_api")
+    status = silence_brings_one_read(wallbox, sim, feed.silent)
     reason = status["telemetry"]["reason"]
     assert int(re.search(r"silent for (\d+) s", reason)[1]) >= SILENCE_S, reason  # rounded
-    lost = at(status["telemetry"]["since"])
-    # With the charging poll two simulated hours away, only the loss itself can read the car:
-    # the read is caused by the switch, not timed against a clock a loaded machine stretches.
-    until(lambda: sim.reads() >= 1, 20, what="the read the loss brings")
-    read = until(lambda: (s := wallbox.status())["updated"] and at(s["updated"]) >= lost and s, 10)
-    assert sim.reads() == 1 and read["telemetry"]["source"] == "tesla_api", sim.calls()
     feed.silent.clear()  # the charging car changes: the feed publishes again
-    wait_source(wallbox, kind.source)
+    wallbox.wait_source(kind.source)
     assert "falling back to Tesla API reads" in wallbox.proxy.log
 
 
 def test_a_sleeping_car_stays_on_the_feed_through_the_silence(wallbox, sim, feed, kind):
-    wait_source(wallbox, kind.source)
-    sim.patch({"state": "asleep"})
-    until(lambda: wallbox.status()["car_state"] == "asleep", 10, what="asleep")
-    sim.reset_calls()
-    feed.silent.set()
-    time.sleep(SILENCE_S / FACTOR * 2)
-    status = wallbox.status()
-    assert status["telemetry"]["source"] == kind.source and sim.reads() == 0, status
-    assert "known, not silent" in status["telemetry"]["reason"]
+    wallbox.wait_source(kind.source)
+    asleep_through_the_silence(wallbox, sim, feed.silent, kind.source, SILENCE_S / FACTOR * 2)
 
 
 AWAY = {"latitude": 50.1, "longitude": 8.6}
@@ -159,7 +127,7 @@ DC_AT_HOME = {"fast_charger": "Tesla", "dc_kw": 50.0}  # a DC charger where the 
 @pytest.mark.parametrize("kind", [FLEET], ids=["fleet"], indirect=False)
 @pytest.mark.parametrize("where, words", [(AWAY, "no car"), (DC_AT_HOME, "DC fast charging")])
 def test_a_car_the_feed_places_elsewhere_gets_no_stop(wallbox, sim, where, words):
-    wait_source(wallbox, "fleet_telemetry")
+    wallbox.wait_source("fleet_telemetry")
     sim.patch({"state": "online", "charging": True, **where})
     body = until(lambda: (s := wallbox.status())["status_text"].startswith("no car") and s, 20)
     assert body["telemetry"]["source"] == "fleet_telemetry" and words in body["status_text"]
@@ -185,11 +153,11 @@ def test_with_both_feeds_the_car_streams_first_and_the_bridge_covers_its_silence
             ready_marker="wallbox API listening at",
         ) as proxy:
             wallbox = Wallbox(proxy).ready()
-            status = wait_source(wallbox, "fleet_telemetry")
+            status = wallbox.wait_source("fleet_telemetry")
             assert set(status["telemetry"]["sources"]) == {"fleet_telemetry", "tb2m"}
             assert wallbox.get("/tlwb/1/control?1&wait=120")[0] == 200
             fleet.silent.set()
-            status = wait_source(wallbox, "tb2m")
+            status = wallbox.wait_source("tb2m")
             assert not status["telemetry"]["sources"]["fleet_telemetry"]["trusted"]
             time.sleep(2)  # 40 simulated seconds on the bridge's word
             assert sim.reads() == 0, sim.calls()

@@ -8,12 +8,16 @@ Clocks run 20 times faster: a silence limit of 60 s is 3 s of real time.
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
 import pytest
 
 from support.fake_teslemetry import FakeTeslemetry
 from support.fake_tessie import FakeTessie
+from support.feed_checks import (
+    asleep_through_the_silence,
+    drive_on_the_feed,
+    silence_brings_one_read,
+)
 from support.mitm import Mitmdump
 from support.tesla_sim import Simulator, until
 from support.wallbox_client import FACTOR, Wallbox, wallbox_options
@@ -77,53 +81,27 @@ def wallbox(tmp_path, confdir, sim, kind, relay, token_file, poll_charging):
         yield Wallbox(proxy).ready()
 
 
-def wait_source(wallbox, wanted: str, timeout: float = 20.0) -> dict:
-    return until(
-        lambda: (s := wallbox.status())["telemetry"]["source"] == wanted and s,
-        timeout,
-        what=f"telemetry from {wanted}",
-    )
-
-
-def at(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
-
-
 def test_the_status_follows_the_stream_and_the_car_is_never_read(wallbox, sim, kind, relay):
-    wait_source(wallbox, kind.key)
+    wallbox.wait_source(kind.key)
     sim.reset_calls()  # the car list came first: the stream opens once the car is known
-    sim.patch({"soc": 55})
-    until(lambda: wallbox.status()["soc"] == 55, 10, what="the new SoC")
-    code, body = wallbox.get("/tlwb/1/control?1&wait=120")
-    assert code == 200 and body["status"] == 3, body
-    code, body = wallbox.get("/tlwb/1/set_amps?10&wait=120")
-    assert code == 200 and sim.car()["amps_request"] == 10, body
-    until(lambda: wallbox.status()["amps"] == 10, 10, what="10 A reported by the stream")
-    time.sleep(5)  # 100 simulated seconds: three 30-second polls of a charging car, skipped
-    assert sim.reads() == 0, sim.calls()
+    drive_on_the_feed(wallbox, sim, "the stream")
     assert f"{kind.label} at {relay.url}" in wallbox.proxy.log
     assert TOKEN not in wallbox.proxy.log
 
 
 @pytest.mark.parametrize("poll_charging", [7200])  # no poll in the test: the loss must read
 def test_silence_brings_a_read_at_once_and_the_stream_back(wallbox, sim, kind, relay):
-    wait_source(wallbox, kind.key)
+    wallbox.wait_source(kind.key)
     assert wallbox.get("/tlwb/1/control?1&wait=120")[0] == 200
     sim.reset_calls()
-    relay.silent.set()
-    status = wait_source(wallbox, "tesla_api")
+    status = silence_brings_one_read(wallbox, sim, relay.silent)
     assert f"{kind.label} silent for" in status["telemetry"]["reason"], status["telemetry"]
-    lost = at(status["telemetry"]["since"])
-    # With the charging poll two simulated hours away, only the loss itself can read the car.
-    until(lambda: sim.reads() >= 1, 20, what="the read the loss brings")
-    read = until(lambda: (s := wallbox.status())["updated"] and at(s["updated"]) >= lost and s, 10)
-    assert sim.reads() == 1 and read["telemetry"]["source"] == "tesla_api", sim.calls()
     relay.silent.clear()
-    wait_source(wallbox, kind.key)
+    wallbox.wait_source(kind.key)
 
 
 def test_a_stream_the_relay_ends_is_reopened_without_a_read(wallbox, sim, kind, relay):
-    wait_source(wallbox, kind.key)
+    wallbox.wait_source(kind.key)
     time.sleep(1)  # 20 simulated seconds: the stream is steady
     sim.reset_calls()
     relay.dropping.set()
@@ -146,24 +124,17 @@ def test_a_refused_token_reads_the_api_until_the_file_holds_a_good_one(
         assert status["telemetry"]["source"] == "tesla_api"
         until(lambda: "HTTP 401: check the token file" in proxy.log, 10, what="the log line")
         token_file.write_text(TOKEN + "\n")  # read again at the next try: no restart
-        wait_source(wallbox, kind.key, 60)
+        wallbox.wait_source(kind.key, 60)
         assert "a-revoked-token" not in proxy.log
 
 
 def test_a_sleeping_car_stays_on_the_stream_through_the_silence(wallbox, sim, kind, relay):
-    wait_source(wallbox, kind.key)
-    sim.patch({"state": "asleep"})
-    until(lambda: wallbox.status()["car_state"] == "asleep", 10, what="asleep")
-    sim.reset_calls()
-    relay.silent.set()
-    time.sleep(SILENCE_S / FACTOR * 2)
-    status = wallbox.status()
-    assert status["telemetry"]["source"] == kind.key and sim.reads() == 0, status
-    assert "known, not silent" in status["telemetry"]["reason"]
+    wallbox.wait_source(kind.key)
+    asleep_through_the_silence(wallbox, sim, relay.silent, kind.key, SILENCE_S / FACTOR * 2)
 
 
 def test_a_car_the_stream_places_elsewhere_gets_no_stop(wallbox, sim, kind):
-    wait_source(wallbox, kind.key)
+    wallbox.wait_source(kind.key)
     sim.reset_calls()  # the car list came first: the stream opens once the car is known
     sim.patch({"state": "online", "charging": True, "latitude": 50.1, "longitude": 8.6})
     body = until(lambda: (s := wallbox.status())["status_text"].startswith("no car") and s, 20)

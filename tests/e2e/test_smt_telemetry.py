@@ -58,14 +58,6 @@ def phone(proxy, sim):
         yield app
 
 
-def wait_source(wallbox, wanted: str, timeout: float = 20.0) -> dict:
-    return until(
-        lambda: (s := wallbox.status())["telemetry"]["source"] == wanted and s,
-        timeout,
-        what=f"telemetry from {wanted}",
-    )
-
-
 def data_reads(sim) -> int:
     return sim.calls()["by_endpoint"].get("vehicle_data", 0)
 
@@ -78,7 +70,7 @@ def test_the_soc_guard_stops_within_half_a_point_without_a_read_while_charging(w
     until(lambda: phone.uploads > 0, 20, what="the phone's first upload")
     sim.reset_calls()
     sim.patch({"charging": True})  # 11 kW on AC: a point every 12 s of real time
-    status = wait_source(wallbox, SMT)
+    status = wallbox.wait_source(SMT)
     assert status["telemetry"]["fields"]["soc"] == "ScanMyTesla id 24"
     assert status["plugged_in"] is True and status["telemetry"]["fields"]["plugged_in"]
     assert status["limitsoc"] == 50  # not in the data: the command's answer, kept while plugged
@@ -88,7 +80,7 @@ def test_the_soc_guard_stops_within_half_a_point_without_a_read_while_charging(w
     # The flow ended: ScanMyTesla cannot tell whether the cable is still in, the API does.
     # With no poll due for two simulated hours, every read has a cause: a loss of the
     # source. Exactly one, and it is this one: none while the car charged.
-    status = wait_source(wallbox, "tesla_api")
+    status = wallbox.wait_source("tesla_api")
     assert "cannot tell the plug state" in status["telemetry"]["reason"], status["telemetry"]
     until(lambda: data_reads(sim) >= 1, 20, what="the read the flow's end brings")
     until(lambda: wallbox.status()["charging_state"] == "Stopped", 10, what="the read taken")
@@ -119,15 +111,15 @@ def test_a_dc_session_the_dc_total_tells_refuses_a_stop(wallbox, sim, phone):
 @pytest.mark.parametrize("poll_charging", [7200])  # no poll in the test: the loss must read
 def test_the_phone_falling_silent_while_charging_brings_one_read(wallbox, sim, phone):
     sim.patch({"charging": True})
-    wait_source(wallbox, SMT)
+    wallbox.wait_source(SMT)
     sim.reset_calls()
     phone.silent.set()
-    status = wait_source(wallbox, "tesla_api")
+    status = wallbox.wait_source("tesla_api")
     assert "ScanMyTesla silent for" in status["telemetry"]["reason"], status["telemetry"]
     until(lambda: sim.reads() >= 1, 20, what="the read the loss brings")
     until(lambda: wallbox.status()["age"] is not None, 10)
     assert sim.reads() == 1, sim.calls()
     phone.silent.clear()  # the phone uploads again: the source is back
-    wait_source(wallbox, SMT)
+    wallbox.wait_source(SMT)
     assert sim.reads() == 1, sim.calls()
     assert "ScanMyTesla's captured uploads" in wallbox.proxy.log

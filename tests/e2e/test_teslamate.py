@@ -12,6 +12,7 @@ import uuid
 import pytest
 
 from support.fake_teslamate import TeslaMateMirror
+from support.feed_checks import asleep_through_the_silence, drive_on_the_feed
 from support.mitm import Mitmdump
 from support.slow_link import SlowLink
 from support.tesla_sim import Simulator, until
@@ -64,31 +65,11 @@ def wallbox(tmp_path, confdir, sim, broker, namespace, teslamate, poll_charging)
         yield Wallbox(proxy).ready()
 
 
-def source(wallbox) -> str:
-    return wallbox.status()["telemetry"]["source"]
-
-
-def wait_source(wallbox, wanted: str, timeout: float = 20.0) -> dict:
-    return until(
-        lambda: (s := wallbox.status())["telemetry"]["source"] == wanted and s,
-        timeout,
-        what=f"telemetry from {wanted}",
-    )
-
-
 def test_the_status_follows_teslamate_and_the_car_is_never_read(wallbox, sim):
-    status = wait_source(wallbox, "teslamate")
+    status = wallbox.wait_source("teslamate")
     assert status["telemetry"]["reason"].startswith("TeslaMate is connected")
     sim.reset_calls()
-    sim.patch({"soc": 55})
-    until(lambda: wallbox.status()["soc"] == 55, 10, what="the new SoC")
-    code, body = wallbox.get("/tlwb/1/control?1&wait=120")
-    assert code == 200 and body["status"] == 3, body
-    code, body = wallbox.get("/tlwb/1/set_amps?10&wait=120")
-    assert code == 200 and sim.car()["amps_request"] == 10, body
-    until(lambda: wallbox.status()["amps"] == 10, 10, what="10 A reported by TeslaMate")
-    time.sleep(5)  # 100 simulated seconds: three 30-second polls of a charging car, skipped
-    assert sim.reads() == 0, sim.calls()
+    drive_on_the_feed(wallbox, sim, "TeslaMate")
     assert [c[1] for c in sim.car()["commands"]] == ["charge_start", "set_charging_amps"]
     sim.patch({"plugged_in": False})
     body = wallbox.wait_status(0, 10)
@@ -98,16 +79,16 @@ def test_the_status_follows_teslamate_and_the_car_is_never_read(wallbox, sim):
 
 
 def test_healthy_false_and_silence_each_fall_back_and_recover(wallbox, sim, teslamate):
-    wait_source(wallbox, "teslamate")
+    wallbox.wait_source("teslamate")
     assert wallbox.get("/tlwb/1/control?1&wait=120")[0] == 200
     sim.reset_calls()
 
     teslamate.healthy = False
-    status = wait_source(wallbox, "tesla_api")
+    status = wallbox.wait_source("tesla_api")
     assert "healthy=false" in status["telemetry"]["reason"]
     until(lambda: sim.reads() >= 2, 20, what="API reads of the charging car")
     teslamate.healthy = True
-    wait_source(wallbox, "teslamate")
+    wallbox.wait_source("teslamate")
     time.sleep(1)  # a read under way when TeslaMate came back may still end
     reads = sim.reads()
     time.sleep(4)  # 80 simulated seconds: more than two polls
@@ -115,12 +96,12 @@ def test_healthy_false_and_silence_each_fall_back_and_recover(wallbox, sim, tesl
 
     teslamate.silent.set()
     started = time.monotonic()
-    status = wait_source(wallbox, "tesla_api")
+    status = wallbox.wait_source("tesla_api")
     assert "silent for" in status["telemetry"]["reason"]
     assert time.monotonic() - started >= SILENCE_S / FACTOR - 1.5
     until(lambda: sim.reads() > reads, 20, what="API reads during the silence")
     teslamate.silent.clear()  # the charging car changes: TeslaMate publishes again
-    wait_source(wallbox, "teslamate")
+    wallbox.wait_source("teslamate")
 
     log = wallbox.proxy.log
     assert log.count("falling back to Tesla API reads") == 2
@@ -139,7 +120,7 @@ def test_a_restart_with_retained_healthy_telemetry_reads_nothing(
         with Mitmdump(tmp_path, confdir, options, ready_marker="wallbox API listening") as proxy:
             wallbox = Wallbox(proxy).ready()
             for _ in range(2):  # the first start, and a restart
-                wait_source(wallbox, "teslamate")
+                wallbox.wait_source("teslamate")
                 time.sleep(3)  # 60 simulated seconds: a look at an idle car would have come
                 calls = sim.calls()["by_endpoint"]
                 assert calls.get("vehicle_data", 0) == 0 and calls.get("summary", 0) == 0, calls
@@ -151,7 +132,7 @@ def test_a_restart_with_retained_healthy_telemetry_reads_nothing(
 
 @pytest.mark.parametrize("poll_charging", [7200])  # no poll in the test: the loss must read
 def test_healthy_false_brings_the_apis_values_at_once(wallbox, sim, teslamate):
-    wait_source(wallbox, "teslamate")
+    wallbox.wait_source("teslamate")
     assert wallbox.get("/tlwb/1/control?1&wait=120")[0] == 200
     teslamate.silent.set()
     time.sleep(0.5)  # its last burst is out
@@ -163,12 +144,7 @@ def test_healthy_false_brings_the_apis_values_at_once(wallbox, sim, teslamate):
 
 
 def test_a_sleeping_car_stays_on_teslamate_through_the_silence(wallbox, sim, teslamate):
-    sim.patch({"state": "asleep"})
-    until(lambda: wallbox.status()["car_state"] == "asleep", 10, what="asleep")
-    sim.reset_calls()
-    teslamate.silent.set()
-    time.sleep(SILENCE_S / FACTOR * 2)
-    assert source(wallbox) == "teslamate" and sim.reads() == 0
+    asleep_through_the_silence(wallbox, sim, teslamate.silent, "teslamate", SILENCE_S / FACTOR * 2)
 
 
 # --- tokens -------------------------------------------------------------------------

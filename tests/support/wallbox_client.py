@@ -53,3 +53,11 @@ class Wallbox:
             timeout,
             what=f"status {wanted}",
         )
+
+    def wait_source(self, wanted: str, timeout: float = 20.0) -> dict:
+        """The status once its telemetry comes from `wanted` (a source's key)."""
+        return until(
+            lambda: (s := self.status())["telemetry"]["source"] == wanted and s,
+            timeout,
+            what=f"telemetry from {wanted}",
+        )
